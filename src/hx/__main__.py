@@ -1,0 +1,3 @@
+from hx.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""Everything hx shows to people, on stderr: messages, progress and the summary.
+
+stdout is for records only. Progress is drawn only when stderr is a terminal,
+so cron mail and pipelines never see animation; rich honours NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from hx.models import Result
+from hx.summary import Summary
+
+
+def make_console() -> Console:
+    """The stderr console; made per command so tests that swap sys.stderr see it."""
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def error(console: Console, message: str) -> None:
+    console.print(f"hx: error: {message}", markup=False, style="red")
+
+
+def warning(console: Console, message: str) -> None:
+    console.print(f"hx: warning: {message}", markup=False, style="yellow")
+
+
+def notice(console: Console, message: str) -> None:
+    console.print(f"hx: {message}", markup=False)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} req/s" if speed else "- req/s", style="cyan")
+
+
+class _OutcomeColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        ok, failed = task.fields.get("ok", 0), task.fields.get("failed", 0)
+        text = Text(f"{ok:,} ok", style="green")
+        text.append(f"  {failed:,} failed", style="red" if failed else "dim")
+        return text
+
+
+class BatchProgress:
+    """A live ``done/total`` bar with ok/failed counts, req/s and ETA; inert off a terminal."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self._progress: Progress | None = None
+        self._task = TaskID(0)
+        self._ok = 0
+        self._failed = 0
+        if enabled and console.is_terminal:
+            self._progress = Progress(
+                TextColumn("[bold]fetch"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _OutcomeColumn(),
+                _RateColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=console,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                transient=True,
+                speed_estimate_period=5,
+            )
+
+    def set_total(self, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def advance(self, result: Result) -> None:
+        if self._progress is None:
+            return
+        if result.ok:
+            self._ok += 1
+        else:
+            self._failed += 1
+        self._progress.update(self._task, advance=1, ok=self._ok, failed=self._failed)
+
+    def __enter__(self) -> BatchProgress:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("fetch", total=None, ok=0, failed=0)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def print_summary(console: Console, summary: Summary) -> None:
+    """A few plain lines; the same words on a terminal and in cron mail."""
+    head = (
+        f"hx: {summary.total:,} requests in {summary.elapsed_s:.2f} s "
+        f"({summary.requests_per_second:,.1f} req/s): {summary.ok:,} ok, {summary.failed:,} failed"
+    )
+    console.print(head, markup=False, style="bold")
+    if summary.by_status:
+        console.print("  status:  " + _counts(summary.by_status), markup=False)
+    if summary.by_error:
+        console.print("  errors:  " + _counts(summary.by_error), markup=False)
+    latency = summary.latency_ms
+    if latency["p50"] is not None:
+        parts = "  ".join(f"{name} {value:,.1f}" for name, value in latency.items() if value)
+        console.print(f"  latency: {parts} ms", markup=False)
+    console.print(f"  received: {_size(summary.bytes)}", markup=False)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return "  ".join(f"{name} {count:,}" for name, count in counts.items())
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

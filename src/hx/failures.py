@@ -1,0 +1,73 @@
+"""Map the exceptions of httpx, ssl and the OS to an error kind and a readable message."""
+
+from __future__ import annotations
+
+import ssl
+from typing import TypeVar
+
+import httpx
+
+from hx.errors import ErrorKind
+from hx.models import ErrorInfo
+
+E = TypeVar("E", bound=BaseException)
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: "connect timeout",
+    httpx.ReadTimeout: "read timeout",
+    httpx.WriteTimeout: "write timeout",
+    httpx.PoolTimeout: "timed out waiting for a free connection",
+}
+
+
+def classify(exc: BaseException) -> ErrorInfo:
+    """The record's ``error`` for an exception raised while making a request."""
+    tls = _find_in_chain(exc, ssl.SSLError)
+    if tls is not None:
+        return ErrorInfo(ErrorKind.TLS, _tls_message(tls))
+    if isinstance(exc, httpx.TimeoutException):
+        return ErrorInfo(ErrorKind.TIMEOUT, _TIMEOUT_PHASES.get(type(exc), "timeout"))
+    if isinstance(exc, TimeoutError):
+        return ErrorInfo(ErrorKind.TIMEOUT, str(exc) or "deadline exceeded")
+    if isinstance(exc, httpx.ProxyError):
+        return ErrorInfo(ErrorKind.PROXY, _message(exc))
+    if isinstance(exc, httpx.ConnectError):
+        # anyio reports "All connection attempts failed"; the reason is deeper.
+        cause = _find_in_chain(exc, OSError, with_errno=True)
+        return ErrorInfo(ErrorKind.CONNECT, _message(cause or exc))
+    if isinstance(exc, httpx.TooManyRedirects):
+        return ErrorInfo(ErrorKind.TOO_MANY_REDIRECTS, _message(exc))
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return ErrorInfo(ErrorKind.PROTOCOL, _message(exc))
+    if isinstance(exc, httpx.HTTPError):
+        # RemoteProtocolError, ReadError, DecodingError, ...: the exchange broke.
+        return ErrorInfo(ErrorKind.PROTOCOL, _message(exc))
+    if isinstance(exc, OSError):
+        return ErrorInfo(ErrorKind.IO, _message(exc))
+    raise exc
+
+
+def _find_in_chain(exc: BaseException, kind: type[E], with_errno: bool = False) -> E | None:
+    """The first ``kind`` exception in the cause/context chain: httpx wraps the real one."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, kind) and (not with_errno or getattr(seen, "errno", None)):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_message(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    return exc.reason or str(exc)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        name = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror.lower()}{name}"
+    text = str(exc).strip()
+    return text or type(exc).__name__

@@ -1,0 +1,212 @@
+"""One request, start to finish: build it, send it, read (and maybe save) the body.
+
+Whatever happens, the answer is a :class:`Result`; exceptions from the network
+are classified, never raised.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from hx.errors import ErrorKind
+from hx.failures import classify
+from hx.filenames import safe_name
+from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings
+from hx.redact import redact_headers, redact_url
+from hx.storage import PartFile
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def bad_line_result(item: BadLine) -> Result:
+    return Result(
+        id=item.record_id,
+        line=item.line,
+        url=redact_url(item.url) if item.url else None,
+        method=None,
+        ok=False,
+        error=ErrorInfo(ErrorKind.INVALID_INPUT, item.message),
+    )
+
+
+def interrupted_result(spec: RequestSpec, message: str = "hx was stopped first") -> Result:
+    return _failed(spec, ErrorInfo(ErrorKind.INTERRUPTED, message), attempts=0)
+
+
+def _failed(
+    spec: RequestSpec, error: ErrorInfo, attempts: int = 1, elapsed_ms: float = 0.0
+) -> Result:
+    return Result(
+        elapsed_ms=elapsed_ms,
+        id=spec.record_id,
+        line=spec.line,
+        url=redact_url(spec.url),
+        method=spec.method,
+        ok=False,
+        error=error,
+        attempts=attempts,
+    )
+
+
+def body_path(output_dir: Path, spec: RequestSpec) -> Path:
+    """Where ``-O DIR`` saves a body: unique per line, the same on every run.
+
+    The line number makes it unique; the last URL path segment (or the host)
+    makes it readable; ``safe_name`` keeps it inside DIR.
+    """
+    parts = urlsplit(spec.url)
+    segment = unquote(parts.path.rsplit("/", 1)[-1]) or parts.hostname or ""
+    return output_dir / safe_name(f"{spec.line}-{segment}", fallback=str(spec.line))
+
+
+async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+    """Send ``spec`` once over ``client`` and describe what happened."""
+    started = time.perf_counter()
+    with contextlib.ExitStack() as files:
+        try:
+            request = _build_request(client, spec, files)
+        except OSError as exc:
+            message = f"cannot read upload file {exc.filename}: {exc.strerror}"
+            return _failed(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
+        response: httpx.Response | None = None
+        try:
+            response = await client.send(request, stream=True)
+            body = await _read_body(response, spec, settings)
+        except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
+            failure = classify(exc)
+            if response is None:
+                return _failed(spec, failure, elapsed_ms=(time.perf_counter() - started) * 1000)
+            body = _Body(error=failure)
+        finally:
+            if response is not None:
+                await response.aclose()
+
+    status = response.status_code
+    ok = body.error is None and status in settings.ok_status
+    error: ErrorInfo | None = body.error
+    if error is None and not ok:
+        error = ErrorInfo(ErrorKind.HTTP_STATUS, f"HTTP {status} {response.reason_phrase}".strip())
+    return Result(
+        id=spec.record_id,
+        line=spec.line,
+        url=redact_url(spec.url),
+        method=spec.method,
+        ok=ok,
+        status=status,
+        http_version=response.http_version,
+        final_url=redact_url(str(response.url)),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        bytes=body.size,
+        content_type=response.headers.get("content-type"),
+        error=error,
+        attempts=1,
+        headers=(
+            redact_headers(tuple(response.headers.multi_items()))
+            if settings.include_headers
+            else None
+        ),
+        body=body.text,
+        body_encoding=body.encoding,
+        path=body.path,
+        sha256=body.sha256,
+    )
+
+
+def _build_request(
+    client: httpx.AsyncClient, spec: RequestSpec, files: contextlib.ExitStack
+) -> httpx.Request:
+    headers = list(spec.headers)
+    if spec.content_type and not _has_content_type(headers, client):
+        headers.append(("Content-Type", spec.content_type))
+    upload = None
+    if spec.files:
+        upload = [
+            (field, (Path(path).name, files.enter_context(open(path, "rb"))))
+            for field, path in spec.files
+        ]
+    return client.build_request(
+        spec.method,
+        spec.url,
+        headers=headers,
+        params=spec.params or None,
+        content=spec.content,
+        data=dict(spec.form) if spec.form else None,
+        files=upload,
+        timeout=spec.timeout if spec.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+    )
+
+
+def _has_content_type(headers: list[tuple[str, str]], client: httpx.AsyncClient) -> bool:
+    return "content-type" in client.headers or any(
+        name.lower() == "content-type" for name, _ in headers
+    )
+
+
+class _Body:
+    """What reading a response body produced."""
+
+    __slots__ = ("size", "text", "encoding", "path", "sha256", "error")
+
+    def __init__(
+        self,
+        size: int = 0,
+        text: str | None = None,
+        encoding: str | None = None,
+        path: str | None = None,
+        sha256: str | None = None,
+        error: ErrorInfo | None = None,
+    ) -> None:
+        self.size = size
+        self.text = text
+        self.encoding = encoding
+        self.path = path
+        self.sha256 = sha256
+        self.error = error
+
+
+async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Settings) -> _Body:
+    """Read the whole (decoded) body: count it, and keep or save it if asked."""
+    if settings.output_dir is not None:
+        return await _save_body(response, body_path(settings.output_dir, spec))
+    if settings.include_body:
+        content = await response.aread()
+        text, encoding = _body_text(response, content)
+        return _Body(size=len(content), text=text, encoding=encoding)
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+    return _Body(size=size)
+
+
+async def _save_body(response: httpx.Response, path: Path) -> _Body:
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with PartFile(path) as part:
+            async for chunk in response.aiter_bytes():
+                part.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            part.commit()
+    except OSError as exc:
+        message = f"cannot save body to {path}: {exc.strerror or exc}"
+        return _Body(size=size, error=ErrorInfo(ErrorKind.IO, message))
+    return _Body(size=size, path=str(path), sha256=digest.hexdigest())
+
+
+def _body_text(response: httpx.Response, content: bytes) -> tuple[str, str]:
+    """The body as text when it is text, else as base64: ``(body, body_encoding)``."""
+    content_type = response.headers.get("content-type", "").lower()
+    if content_type.startswith(_TEXT_TYPES) or content_type.endswith(("+json", "+xml")):
+        try:
+            return content.decode(response.charset_encoding or "utf-8"), "text"
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return base64.b64encode(content).decode("ascii"), "base64"

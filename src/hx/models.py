@@ -1,0 +1,200 @@
+"""The records hx passes around: what to send, how, and what happened.
+
+All of them are frozen: a spec read from line 7 stays the spec of line 7, and a
+result, once made, is what gets written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from hx.errors import ErrorKind
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """One request to make, as read from one input line.
+
+    The body is already encoded (JSON and url-encoded forms become ``content``
+    with a ``content_type``) except for multipart uploads, whose files are
+    opened only when the request is sent.
+    """
+
+    line: int
+    url: str
+    id: str | int | None = None
+    method: str = "GET"
+    headers: Pairs = ()
+    params: Pairs = ()
+    content: bytes | None = None
+    content_type: str | None = None
+    form: Pairs = ()
+    files: Pairs = ()
+    timeout: float | None = None
+
+    @property
+    def record_id(self) -> str | int:
+        """The id written in the record: the input's own id, else the line number."""
+        return self.line if self.id is None else self.id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BadLine:
+    """An input line that could not become a request; it still gets a record."""
+
+    line: int
+    message: str
+    id: str | int | None = None
+    url: str | None = None
+
+    @property
+    def record_id(self) -> str | int:
+        return self.line if self.id is None else self.id
+
+
+InputItem = RequestSpec | BadLine
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    kind: ErrorKind
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Result:
+    """What happened to one request: exactly one per input item."""
+
+    id: str | int
+    line: int
+    url: str | None
+    method: str | None
+    ok: bool
+    status: int | None = None
+    http_version: str | None = None
+    final_url: str | None = None
+    elapsed_ms: float = 0.0
+    bytes: int = 0
+    content_type: str | None = None
+    error: ErrorInfo | None = None
+    attempts: int = 0
+    headers: Pairs | None = None
+    body: str | None = None
+    body_encoding: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """The NDJSON record: fixed fields always, opt-in fields when present."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "line": self.line,
+            "url": self.url,
+            "method": self.method,
+            "status": self.status,
+            "ok": self.ok,
+            "http_version": self.http_version,
+            "final_url": self.final_url,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "bytes": self.bytes,
+            "content_type": self.content_type,
+            "attempts": self.attempts,
+            "error": (
+                None
+                if self.error is None
+                else {"kind": str(self.error.kind), "message": self.error.message}
+            ),
+        }
+        if self.headers is not None:
+            record["headers"] = [list(pair) for pair in self.headers]
+        if self.body is not None:
+            record["body"] = self.body
+            record["body_encoding"] = self.body_encoding
+        if self.path is not None:
+            record["path"] = self.path
+            record["sha256"] = self.sha256
+        return record
+
+
+class StatusSet:
+    """A set of HTTP statuses written as ``200-299,304``; ``in`` tests membership."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        self.ranges = tuple(ranges)
+
+    @classmethod
+    def parse(cls, text: str) -> StatusSet:
+        """Parse ``"200-399"``, ``"2xx,304"`` or ``"200,201"``; raise ValueError if malformed."""
+        ranges = []
+        for part in (p.strip() for p in text.split(",")):
+            if len(part) == 3 and part[0] in "12345" and part[1:].lower() == "xx":
+                low = int(part[0]) * 100
+                ranges.append((low, low + 99))
+                continue
+            first, sep, last = part.partition("-")
+            try:
+                low, high = int(first), int(last if sep else first)
+            except ValueError:
+                raise ValueError(f"not a status or range: {part!r}") from None
+            if not 100 <= low <= high <= 599:
+                raise ValueError(f"status out of range 100-599: {part!r}")
+            ranges.append((low, high))
+        return cls(ranges)
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
+
+    def __repr__(self) -> str:
+        text = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+        return f"StatusSet({text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StatusSet) and self.ranges == other.ranges
+
+    def __hash__(self) -> int:
+        return hash(self.ranges)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """Per-phase timeouts in seconds; ``None`` means no limit."""
+
+    connect: float | None = 10.0
+    read: float | None = 30.0
+    write: float | None = 30.0
+    pool: float | None = 30.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a run; built once by the CLI, or directly by library users."""
+
+    concurrency: int = 10
+    per_host: int | None = None
+    headers: Pairs = ()
+    """Sent with every request; a line's own header of the same name wins."""
+    timeouts: Timeouts = Timeouts()
+    follow_redirects: bool = True
+    max_redirects: int = 20
+    http2: bool = False
+    ok_status: StatusSet = StatusSet([(200, 399)])
+    ordered: bool = False
+    include_headers: bool = False
+    include_body: bool = False
+    output_dir: Path | None = None
+    queue_size: int = 0
+    """Input items read ahead of the workers; 0 means twice the concurrency."""
+    reorder_window: int = 0
+    """With ``ordered``, how far input may run ahead of the oldest unfinished
+    request; 0 means ``max(1000, 10 * concurrency)``."""
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.per_host is not None and self.per_host < 1:
+            raise ValueError("per_host must be at least 1")

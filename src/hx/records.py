@@ -1,0 +1,86 @@
+"""Writing result records as NDJSON, to stdout or to a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from hx.errors import ExitCode, OutputError
+from hx.models import Result
+from hx.storage import PartFile
+
+
+class OutputClosed(OutputError):
+    """The reader of stdout went away (``hx fetch ... | head``)."""
+
+    exit_code = ExitCode.BROKEN_PIPE
+
+
+def dumps(result: Result) -> str:
+    return json.dumps(result.to_record(), ensure_ascii=False, separators=(",", ":"))
+
+
+class RecordWriter:
+    """One NDJSON line per result.
+
+    To stdout (``path`` None) each record is flushed so pipelines see it at
+    once; to a file, records go to ``FILE.part``, renamed into place by close().
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._part: PartFile | None = None
+        if path is not None:
+            try:
+                self._part = PartFile(path)
+            except OSError as exc:
+                raise OutputError(f"--output-file {path}: {exc.strerror or exc}") from exc
+        self.written = 0
+
+    def write(self, result: Result) -> None:
+        line = dumps(result) + "\n"
+        try:
+            if self._part is not None:
+                self._part.write(line.encode())
+            else:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            raise OutputClosed("stdout was closed by its reader") from None
+        except OSError as exc:
+            raise OutputError(f"cannot write records: {exc.strerror or exc}") from exc
+        self.written += 1
+
+    def close(self) -> None:
+        """Put the records file in place; every record written so far is in it."""
+        if self._part is None or self._part.committed:
+            return
+        try:
+            self._part.commit()
+        except OSError as exc:
+            raise OutputError(f"cannot write records: {exc.strerror or exc}") from exc
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

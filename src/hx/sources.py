@@ -1,0 +1,329 @@
+"""Input: a URL list or NDJSON, from a file or stdin, as a stream of request specs.
+
+Reading is lazy and line by line, so memory stays flat for any input length.
+A line that cannot become a request yields a :class:`BadLine` (which becomes
+an ``invalid_input`` record) and reading goes on; only a source that cannot be
+opened at all raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import string
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import urlencode
+
+import httpx
+
+from hx.errors import InputError, LineError
+from hx.models import BadLine, InputItem, Pairs, RequestSpec
+
+InputFormat = Literal["auto", "urls", "ndjson"]
+
+MAX_LINE_BYTES = 1 << 20
+"""Longer lines are rejected without ever being held in memory whole."""
+
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+NDJSON_KEYS = ("url", "method", "headers", "params", "json", "data", "files", "id", "timeout")
+SCHEMES = ("http", "https")
+
+# RFC 9110 token characters, for methods and header names.
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestDefaults:
+    """What the command line says about requests whose line does not."""
+
+    method: str | None = None
+    content: bytes | None = None
+    content_type: str | None = None
+    base_url: str | None = None
+
+
+def open_source(source: str) -> IO[bytes]:
+    """Open a path, or ``-`` for stdin, for binary reading; raise InputError naming it."""
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        if stat.S_ISDIR(os.stat(source).st_mode):
+            raise InputError(f"{source}: is a directory")
+        return open(source, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise InputError(f"{source}: {exc.strerror or exc}") from exc
+
+
+def stream_is_blocking(stream: IO[bytes]) -> bool:
+    """Whether reads may wait on another process (a pipe, a terminal, a socket)."""
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError):
+        return True
+
+
+def detect_format(source: str, requested: InputFormat) -> InputFormat:
+    """The format the name implies; ``auto`` means decide from the first line."""
+    if requested == "auto" and source.lower().endswith(NDJSON_SUFFIXES):
+        return "ndjson"
+    return requested
+
+
+def read_items(
+    stream: IO[bytes], fmt: InputFormat = "auto", defaults: RequestDefaults | None = None
+) -> Iterator[InputItem]:
+    """Yield a RequestSpec or BadLine for every request line of ``stream``.
+
+    Blank lines and lines starting with ``#`` are skipped. ``auto`` becomes
+    NDJSON when the first request line starts with ``{``.
+    """
+    defaults = defaults or RequestDefaults()
+    seen_ids: dict[str | int, int] = {}
+    for number, text in _numbered_lines(stream):
+        if isinstance(text, LineError):
+            yield BadLine(number, f"line {number}: {text}")
+            continue
+        if fmt == "auto":
+            fmt = "ndjson" if text.startswith("{") else "urls"
+        try:
+            if fmt == "ndjson":
+                spec = parse_ndjson_line(number, text, defaults)
+            else:
+                spec = parse_url_line(number, text, defaults)
+        except LineError as exc:
+            yield BadLine(number, f"line {number}: {exc}", url=_url_hint(text, fmt))
+            continue
+        if spec.id is not None:
+            first = seen_ids.setdefault(spec.id, number)
+            if first != number:
+                yield BadLine(
+                    number,
+                    f"line {number}: duplicate id {spec.id!r} (first on line {first})",
+                    id=spec.id,
+                    url=spec.url,
+                )
+                continue
+        yield spec
+
+
+def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | LineError]]:
+    """Yield ``(line number, text)`` for non-blank, non-comment lines.
+
+    The text is decoded and trimmed; a UTF-8 BOM on the first line and CRLF
+    endings are tolerated. Undecodable or overlong lines come as LineError.
+    """
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield number, LineError(f"line is longer than {MAX_LINE_BYTES} bytes")
+            continue
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            yield number, LineError(f"not valid UTF-8 (byte {exc.start + 1})")
+            continue
+        if text and not text.startswith("#"):
+            yield number, text
+
+
+def parse_url_line(number: int, text: str, defaults: RequestDefaults) -> RequestSpec:
+    """A URL-list line: one URL, with the command line's method and body."""
+    if any(ch.isspace() for ch in text):
+        raise LineError(f"not a URL (contains whitespace): {_excerpt(text)}")
+    return RequestSpec(
+        line=number,
+        url=check_url(text, defaults.base_url),
+        method=defaults.method or ("POST" if defaults.content is not None else "GET"),
+        content=defaults.content,
+        content_type=defaults.content_type,
+    )
+
+
+def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> RequestSpec:
+    """An NDJSON line: an object with ``url`` and optional request fields."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise LineError(f"expected a JSON object, got {_json_type(obj)}")
+    unknown = [key for key in obj if key not in NDJSON_KEYS]
+    if unknown:
+        raise LineError(f"unknown key {unknown[0]!r} (allowed: {', '.join(NDJSON_KEYS)})")
+    if "url" not in obj:
+        raise LineError("missing required key 'url'")
+
+    url = check_url(_expect(obj, "url", str), defaults.base_url)
+    record_id = obj.get("id")
+    if record_id is not None and (
+        isinstance(record_id, bool) or not isinstance(record_id, str | int)
+    ):
+        raise LineError(f"'id' must be a string or an integer, got {_json_type(record_id)}")
+    timeout = obj.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise LineError("'timeout' must be a positive number of seconds")
+
+    content, content_type, form, files = _ndjson_body(obj, defaults)
+    method = obj.get("method")
+    if method is not None:
+        method = check_method(_expect(obj, "method", str))
+    else:
+        has_body = content is not None or bool(form) or bool(files)
+        method = defaults.method or ("POST" if has_body else "GET")
+
+    return RequestSpec(
+        line=number,
+        url=url,
+        id=record_id,
+        method=method,
+        headers=_headers(obj.get("headers")),
+        params=_params(obj.get("params")),
+        content=content,
+        content_type=content_type,
+        form=form,
+        files=files,
+        timeout=float(timeout) if timeout is not None else None,
+    )
+
+
+def _ndjson_body(
+    obj: dict[str, Any], defaults: RequestDefaults
+) -> tuple[bytes | None, str | None, Pairs, Pairs]:
+    """``(content, content_type, multipart form fields, multipart files)``."""
+    present = [key for key in ("json", "data") if key in obj]
+    if len(present) > 1:
+        raise LineError("'json' and 'data' cannot both be given")
+    files: Pairs = ()
+    if "files" in obj:
+        if "json" in obj or isinstance(obj.get("data"), str):
+            raise LineError("'files' can only be combined with a 'data' object")
+        files = _string_map(obj["files"], "files")
+        if not files:
+            raise LineError("'files' must not be empty")
+        form = _string_map(obj.get("data", {}), "data")
+        return None, None, form, files
+    if "json" in obj:
+        body = json.dumps(obj["json"], separators=(",", ":"), ensure_ascii=False)
+        return body.encode(), "application/json", (), ()
+    if "data" in obj:
+        data = obj["data"]
+        if isinstance(data, str):
+            return data.encode(), None, (), ()
+        pairs = _string_map(data, "data")
+        return urlencode(pairs).encode(), "application/x-www-form-urlencoded", (), ()
+    return defaults.content, defaults.content_type, (), ()
+
+
+def check_url(text: str, base_url: str | None = None) -> str:
+    """Return the absolute http(s) URL for ``text``, or raise LineError saying why not."""
+    try:
+        url = httpx.URL(text)
+        if base_url is not None and not url.is_absolute_url:
+            url = httpx.URL(base_url).join(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise LineError(f"not a valid URL ({exc}): {_excerpt(text)}") from None
+    if not url.scheme:
+        hint = "; did you mean https://" + text + "?" if "." in text.split("/")[0] else ""
+        raise LineError(f"not an absolute URL (no scheme){hint}: {_excerpt(text)}")
+    if url.scheme not in SCHEMES:
+        raise LineError(f"unsupported scheme {url.scheme!r} (only http and https)")
+    if not url.host:
+        raise LineError(f"URL has no host: {_excerpt(text)}")
+    return str(url) if base_url is not None else text
+
+
+def check_method(method: str) -> str:
+    if not method or not set(method) <= _TOKEN_CHARS:
+        raise LineError(f"invalid method {_excerpt(method)!r}")
+    return method.upper()
+
+
+def check_header(name: str, value: str) -> tuple[str, str]:
+    """Reject header names that are not tokens and values that could inject lines."""
+    if not name or not set(name) <= _TOKEN_CHARS:
+        raise LineError(f"invalid header name {_excerpt(name)!r}")
+    if any(ch in value for ch in "\r\n\0"):
+        raise LineError(f"header {name!r} value contains CR, LF or NUL")
+    return name, value
+
+
+def parse_header_option(text: str) -> tuple[str, str]:
+    """``-H 'Name: value'`` as a pair; raise LineError if malformed."""
+    name, sep, value = text.partition(":")
+    if not sep:
+        raise LineError(f"expected 'Name: value', got {_excerpt(text)!r}")
+    return check_header(name.strip(), value.strip())
+
+
+def _headers(value: Any) -> Pairs:
+    if value is None:
+        return ()
+    return tuple(check_header(name, v) for name, v in _string_map(value, "headers"))
+
+
+def _params(value: Any) -> Pairs:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise LineError(f"'params' must be an object, got {_json_type(value)}")
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        for one in item if isinstance(item, list) else [item]:
+            if isinstance(one, bool) or not isinstance(one, str | int | float):
+                raise LineError(f"'params.{key}' must be a string, number or a list of them")
+            pairs.append((key, str(one)))
+    return tuple(pairs)
+
+
+def _string_map(value: Any, key: str) -> Pairs:
+    """An object whose values are all strings, as pairs."""
+    if not isinstance(value, dict):
+        raise LineError(f"'{key}' must be an object, got {_json_type(value)}")
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise LineError(f"'{key}.{name}' must be a string, got {_json_type(item)}")
+    return tuple(value.items())
+
+
+def _expect(obj: dict[str, Any], key: str, kind: type[str]) -> str:
+    value = obj[key]
+    if not isinstance(value, kind):
+        raise LineError(f"'{key}' must be a string, got {_json_type(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _url_hint(text: str, fmt: InputFormat) -> str | None:
+    """What to show as the ``url`` of a bad line: the line itself for URL lists."""
+    return _excerpt(text, 200) if fmt == "urls" else None
+
+
+def count_request_lines(path: Path) -> int:
+    """How many request lines a file holds (non-blank, non-comment), for progress totals."""
+    with path.open("rb") as stream:
+        return sum(1 for raw in stream if (line := raw.strip()) and not line.startswith(b"#"))

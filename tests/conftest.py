@@ -1,0 +1,79 @@
+"""Shared pytest fixtures: local HTTP(S) test servers and a refused URL."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from server import TestServer
+
+if TYPE_CHECKING:
+    import trustme
+
+
+def _fail_on_handler_errors(srv: TestServer) -> None:
+    if srv.errors:
+        pytest.fail(f"test server handler raised: {srv.errors!r}")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[TestServer]:
+    """One plain-HTTP server on 127.0.0.1 for the whole session (shared request log)."""
+    with TestServer() as srv:
+        yield srv
+    _fail_on_handler_errors(srv)
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[TestServer]:
+    """A new plain-HTTP server per test: empty ``requests`` log, ``connections == 0``."""
+    with TestServer() as srv:
+        yield srv
+    _fail_on_handler_errors(srv)
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """An http URL on 127.0.0.1 whose port has nothing listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def tls_ca() -> trustme.CA:
+    """A throw-away certificate authority (trustme)."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def tls_ca_pem(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CA certificate as a PEM file, for ``--cacert``-style options."""
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tls_client_context(tls_ca: trustme.CA) -> ssl.SSLContext:
+    """A client SSLContext that trusts ``tls_ca`` (pass as ``httpx.Client(verify=...)``)."""
+    ctx = ssl.create_default_context()
+    tls_ca.configure_trust(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="session")
+def tls_server(tls_ca: trustme.CA) -> Iterator[TestServer]:
+    """An HTTPS server on 127.0.0.1 with a cert for 127.0.0.1/localhost from ``tls_ca``."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    with TestServer(ssl_context=ctx) as srv:
+        yield srv
+    _fail_on_handler_errors(srv)
