@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 __all__ = ["RequestLog", "TestServer", "expected_bytes", "expected_text"]
@@ -393,7 +393,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, owner: TestServer, family: socket.AddressFamily) -> None:
         self.owner = owner
         self.address_family = family
-        super().__init__((owner.host, 0), _Handler)
+        super().__init__((owner.host, 0), owner.handler_class)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup: skip it.
@@ -446,6 +446,8 @@ class TestServer:
     """
 
     __test__ = False  # not a pytest test class
+    #: The request handler; subclasses (tests/fault_server.py) add or override routes.
+    handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _Handler
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.ssl_context = ssl_context

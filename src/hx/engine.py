@@ -1,29 +1,46 @@
 """Bounded concurrent execution of a stream of requests over one AsyncClient.
 
-``concurrency`` workers each take the next input item, run it and hand its
-result to the consumer; input is pulled only as fast as workers free up, so
-memory is flat for any input length. Every item that was read yields exactly
-one result, including items cut short by :meth:`Batch.stop`.
+A dispatcher admits input items one at a time, each as a task, while fewer
+than ``backlog`` are unfinished; each attempt of a task holds one of
+``concurrency`` slots only while it is on the wire. So memory is flat for any
+input length, a task waiting for a paused host or backing off before a retry
+holds no slot, and other hosts keep being served.
+
+Every item that was read yields exactly one result, including items cut
+short by :meth:`Batch.stop`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Protocol
 
 import httpx
 
-from hx.errors import InputError
-from hx.fetch import bad_line_result, fetch, interrupted_result
-from hx.models import BadLine, InputItem, RequestSpec, Result, Settings
+from hx.errors import ErrorKind, InputError
+from hx.fetch import bad_line_result, failed_result, fetch, interrupted_result
+from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result, Settings
+from hx.ratelimit import HostPause, RateLimiter
 
 Fetcher = Callable[[httpx.AsyncClient, RequestSpec, Settings], Awaitable[Result]]
 
+_BACK_OFF_STATUSES = frozenset({429, 503})
+
+
+class Journal(Protocol):
+    """What the engine needs of a batch journal (see hx.journal)."""
+
+    def previous(self, spec: RequestSpec) -> Result | None: ...
+    def record(self, spec: RequestSpec, result: Result) -> None: ...
+
 
 class ItemSource:
-    """Input items for the workers: ``take()`` the next, ``drain()`` what is left over."""
+    """Input items for the dispatcher: ``take()`` the next, ``drain()`` what is left."""
 
     def __init__(self, items: Iterable[InputItem]) -> None:
         self._items = iter(items)
@@ -78,7 +95,7 @@ class ThreadedItemSource(ItemSource):
     async def take(self) -> InputItem | None:
         entry = await self._queue.get()
         if entry is self._END:
-            self._queue.put_nowait(entry)  # every other worker sees the end too
+            self._queue.put_nowait(entry)
             return None
         if isinstance(entry, InputError):
             raise entry
@@ -98,36 +115,57 @@ class ThreadedItemSource(ItemSource):
         self._room.release()  # wake the thread if it waits for room
 
 
+class _Host:
+    """What hx keeps per host: its connection slots, its rate and its pause."""
+
+    __slots__ = ("slots", "rate", "pause")
+
+    def __init__(self, settings: Settings) -> None:
+        self.slots = asyncio.Semaphore(settings.per_host) if settings.per_host else None
+        self.rate = RateLimiter(settings.per_host_rate) if settings.per_host_rate else None
+        self.pause = HostPause()
+
+
+_Outcome = tuple[int, Result] | BaseException | None
+
+
 class Batch:
     """One run over one client: iterate :meth:`results`, call :meth:`stop` to end early."""
 
     def __init__(
-        self, client: httpx.AsyncClient, settings: Settings, fetcher: Fetcher = fetch
+        self,
+        client: httpx.AsyncClient,
+        settings: Settings,
+        fetcher: Fetcher = fetch,
+        journal: Journal | None = None,
     ) -> None:
         self._client = client
         self._settings = settings
         self._fetcher = fetcher
-        self._stopping = False
-        self._stop_reason = "hx was stopped first"
+        self._journal = journal
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._admitted = asyncio.Semaphore(settings.effective_backlog)
+        self._rate = RateLimiter(settings.rate) if settings.rate else None
+        self._hosts: dict[str, _Host] = {}
+        self._stopped = asyncio.Event()
+        self._stop_reason = "interrupted"
         self._in_flight: set[asyncio.Timeout] = set()
-        self._idle: set[asyncio.Task[None]] = set()
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._out: asyncio.Queue[_Outcome] = asyncio.Queue()
         self._next_seq = 0
-        self._window: asyncio.Semaphore | None = None
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self._stopped.is_set()
 
     def stop(self, grace: float = 0.0, reason: str = "interrupted") -> None:
         """Read no more input; give requests in flight ``grace`` seconds, then cut them.
 
         Safe to call again (a second Ctrl-C) with a shorter grace.
         """
-        self._stopping = True
-        self._stop_reason = reason
-        for task in self._idle:
-            task.cancel()
+        if not self._stopped.is_set():
+            self._stop_reason = reason
+            self._stopped.set()
         deadline = asyncio.get_running_loop().time() + grace
         for scope in self._in_flight:
             when = scope.when()
@@ -135,127 +173,174 @@ class Batch:
                 scope.reschedule(deadline)
 
     async def results(self, source: ItemSource) -> AsyncIterator[Result]:
-        """Yield one result per input item, in completion order or input order."""
-        settings = self._settings
-        ordered = settings.ordered
-        if ordered:
-            window = settings.reorder_window or max(1000, 10 * settings.concurrency)
-            self._window = asyncio.Semaphore(window)
-        out: asyncio.Queue[tuple[int, Result] | BaseException | None] = asyncio.Queue(
-            maxsize=settings.queue_size or 2 * settings.concurrency
-        )
-        workers = [
-            asyncio.create_task(self._work(source, out), name=f"hx-worker-{n}")
-            for n in range(settings.concurrency)
-        ]
-        supervisor = asyncio.create_task(self._supervise(workers, source, out))
+        """Yield one result per input item, in completion order or (``ordered``) input order.
+
+        A backlog permit is returned when a result is handed over, not when its
+        request ends, so results waiting for a slow reader or for their turn in
+        ``ordered`` output count against the backlog too.
+        """
+        dispatcher = asyncio.create_task(self._dispatch(source), name="hx-dispatcher")
         pending: dict[int, Result] = {}
         next_to_emit = 0
         try:
-            while (entry := await out.get()) is not None:
-                if isinstance(entry, BaseException):
-                    raise entry
-                seq, result = entry
-                if not ordered:
+            while (outcome := await self._out.get()) is not None:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                seq, result = outcome
+                if not self._settings.ordered:
+                    self._admitted.release()
                     yield result
                     continue
                 pending[seq] = result
                 while next_to_emit in pending:
+                    self._admitted.release()
                     yield pending.pop(next_to_emit)
                     next_to_emit += 1
-                    assert self._window is not None
-                    self._window.release()
         finally:
             source.close()
-            for task in (*workers, supervisor):
+            leftovers = [dispatcher, *self._tasks]
+            for task in leftovers:
                 task.cancel()
-            await asyncio.gather(*workers, supervisor, return_exceptions=True)
+            await asyncio.gather(*leftovers, return_exceptions=True)
 
-    async def _supervise(
-        self,
-        workers: list[asyncio.Task[None]],
-        source: ItemSource,
-        out: asyncio.Queue[tuple[int, Result] | BaseException | None],
-    ) -> None:
-        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and (exc := task.exception()) is not None:
-                await out.put(exc)
-                return
+    async def _dispatch(self, source: ItemSource) -> None:
+        """Admit input until it ends or stop(); then let admitted requests finish."""
+        admission = asyncio.create_task(self._admit(source), name="hx-admission")
+        stopped = asyncio.create_task(self._stopped.wait())
+        try:
+            await asyncio.wait({admission, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Admission never holds an unrecorded item across an await, so
+            # cancelling it loses nothing; drain() below collects read-ahead.
+            admission.cancel()
+            stopped.cancel()
+        try:
+            await admission
+        except asyncio.CancelledError:
+            pass
+        except InputError as exc:
+            await self._out.put(exc)
+            return
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
         for item in source.drain():
-            await out.put((self._take_seq(), self._unstarted(item)))
-        await out.put(None)
+            await self._emit(self._take_seq(), self._unstarted(item))
+        await self._out.put(None)
 
-    async def _work(
-        self, source: ItemSource, out: asyncio.Queue[tuple[int, Result] | BaseException | None]
-    ) -> None:
-        while not self._stopping:
-            item = await self._take(source)
+    async def _admit(self, source: ItemSource) -> None:
+        while not self.stopping:
+            await self._admitted.acquire()
+            item = await source.take()
             if item is None:
                 return
-            seq = self._take_seq()
-            await out.put((seq, await self._run(item)))
+            self._spawn(self._take_seq(), item)
 
-    async def _take(self, source: ItemSource) -> InputItem | None:
-        """The next item; cancelled by stop() while waiting, which loses nothing."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._idle.add(task)
-        try:
-            if self._window is not None:
-                await self._window.acquire()
-            item = await source.take()
-            if item is None and self._window is not None:
-                self._window.release()
-            return item
-        except asyncio.CancelledError:
-            if self._stopping:
-                return None
-            raise
-        finally:
-            self._idle.discard(task)
+    def _spawn(self, seq: int, item: InputItem) -> None:
+        task = asyncio.create_task(self._complete(seq, item))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._out.put_nowait(exc)  # a bug: surface it rather than hang
 
     def _take_seq(self) -> int:
         seq = self._next_seq
         self._next_seq += 1
         return seq
 
+    async def _emit(self, seq: int, result: Result) -> None:
+        await self._out.put((seq, result))
+
+    async def _complete(self, seq: int, item: InputItem) -> None:
+        if isinstance(item, BadLine):
+            await self._emit(seq, bad_line_result(item))
+            return
+        previous = self._journal.previous(item) if self._journal else None
+        if previous is not None:
+            await self._emit(seq, previous)
+            return
+        result = await self._run(item)
+        if self._journal is not None and not _interrupted(result):
+            self._journal.record(item, result)
+        await self._emit(seq, result)
+
     def _unstarted(self, item: InputItem) -> Result:
         if isinstance(item, BadLine):
             return bad_line_result(item)
         return interrupted_result(item, f"{self._stop_reason} before the request started")
 
-    async def _run(self, item: InputItem) -> Result:
-        if isinstance(item, BadLine) or self._stopping:
-            return self._unstarted(item)
-        async with self._host_slot(item.url):
-            if self._stopping:
-                return self._unstarted(item)
-            try:
-                return await self._stoppable_fetch(item)
-            except TimeoutError:
-                return interrupted_result(item, f"{self._stop_reason} while the request ran")
+    async def _run(self, spec: RequestSpec) -> Result:
+        """All attempts of one request, with pauses, backoff and the retry budget."""
+        policy = self._settings.retry
+        host = self._host(spec.url)
+        first_start = time.monotonic()
+        attempts = 0
+        result: Result | None = None
+        while await self._sleep(host.pause.remaining()):
+            result = await self._attempt(spec, host)
+            attempts += 1
+            if _interrupted(result):
+                break
+            if result.status in _BACK_OFF_STATUSES and result.retry_after is not None:
+                host.pause.extend(result.retry_after)
+            elapsed = time.monotonic() - first_start
+            delay = policy.next_delay(result, spec.method, attempts, elapsed, spec.retry)
+            if delay is None or not await self._sleep(delay):
+                break
+        if result is None:
+            return self._unstarted(spec)
+        if attempts == 1:
+            return result
+        elapsed_ms = (time.monotonic() - first_start) * 1000
+        return dataclasses.replace(result, attempts=attempts, elapsed_ms=elapsed_ms)
 
-    async def _stoppable_fetch(self, spec: RequestSpec) -> Result:
-        """Fetch ``spec`` under a deadline that stop() can bring forward."""
-        async with asyncio.timeout(None) as scope:
+    async def _attempt(self, spec: RequestSpec, host: _Host) -> Result:
+        async with host.slots or contextlib.nullcontext(), self._slots:
+            if self.stopping:
+                return self._unstarted(spec)
+            if self._rate is not None:
+                await self._rate.acquire()
+            if host.rate is not None:
+                await host.rate.acquire()
+            try:
+                return await self._deadline_fetch(spec)
+            except TimeoutError:
+                if self.stopping:
+                    return interrupted_result(
+                        spec, f"{self._stop_reason} while the request was running"
+                    )
+                limit = self._settings.max_time
+                message = f"the attempt took longer than --max-time {limit:g} s"
+                return failed_result(spec, ErrorInfo(ErrorKind.TIMEOUT, message))
+
+    async def _deadline_fetch(self, spec: RequestSpec) -> Result:
+        """Fetch under ``max_time``, a deadline that stop() can also bring forward."""
+        async with asyncio.timeout(self._settings.max_time) as scope:
             self._in_flight.add(scope)
             try:
                 return await self._fetcher(self._client, spec, self._settings)
             finally:
                 self._in_flight.discard(scope)
 
-    @contextlib.asynccontextmanager
-    async def _host_slot(self, url: str) -> AsyncIterator[None]:
-        if self._settings.per_host is None:
-            yield
-            return
-        host = httpx.URL(url).netloc.decode("ascii")
-        slot = self._host_slots.get(host)
-        if slot is None:
-            slot = self._host_slots[host] = asyncio.Semaphore(self._settings.per_host)
-        async with slot:
-            yield
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stopped first; True if hx is still running afterwards."""
+        if seconds > 0 and not self.stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), seconds)
+        return not self.stopping
+
+    def _host(self, url: str) -> _Host:
+        key = httpx.URL(url).netloc.decode("ascii")
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self._settings)
+        return host
+
+
+def _interrupted(result: Result) -> bool:
+    return result.error is not None and result.error.kind == ErrorKind.INTERRUPTED
 
 
 def run_batch(

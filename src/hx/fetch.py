@@ -20,6 +20,7 @@ from hx.failures import classify
 from hx.filenames import safe_name
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings
 from hx.redact import redact_headers, redact_url
+from hx.retry import parse_retry_after
 from hx.storage import PartFile
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -37,10 +38,10 @@ def bad_line_result(item: BadLine) -> Result:
 
 
 def interrupted_result(spec: RequestSpec, message: str = "hx was stopped first") -> Result:
-    return _failed(spec, ErrorInfo(ErrorKind.INTERRUPTED, message), attempts=0)
+    return failed_result(spec, ErrorInfo(ErrorKind.INTERRUPTED, message), attempts=0)
 
 
-def _failed(
+def failed_result(
     spec: RequestSpec, error: ErrorInfo, attempts: int = 1, elapsed_ms: float = 0.0
 ) -> Result:
     return Result(
@@ -74,7 +75,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
             request = _build_request(client, spec, files)
         except OSError as exc:
             message = f"cannot read upload file {exc.filename}: {exc.strerror}"
-            return _failed(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
+            return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
         response: httpx.Response | None = None
         try:
             response = await client.send(request, stream=True)
@@ -82,7 +83,9 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             failure = classify(exc)
             if response is None:
-                return _failed(spec, failure, elapsed_ms=(time.perf_counter() - started) * 1000)
+                return failed_result(
+                    spec, failure, elapsed_ms=(time.perf_counter() - started) * 1000
+                )
             body = _Body(error=failure)
         finally:
             if response is not None:
@@ -116,6 +119,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
         body_encoding=body.encoding,
         path=body.path,
         sha256=body.sha256,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hx.errors import ErrorKind
+from hx.retry import RetryPolicy
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -36,6 +37,8 @@ class RequestSpec:
     form: Pairs = ()
     files: Pairs = ()
     timeout: float | None = None
+    retry: bool = False
+    """The line's ``"retry": true``: retry even a non-idempotent method."""
 
     @property
     def record_id(self) -> str | int:
@@ -88,6 +91,10 @@ class Result:
     body_encoding: str | None = None
     path: str | None = None
     sha256: str | None = None
+    skipped: bool = False
+    """Not sent: the journal says an earlier run already did it."""
+    retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The response's Retry-After in seconds, for the retry policy; never written."""
 
     def to_record(self) -> dict[str, Any]:
         """The NDJSON record: fixed fields always, opt-in fields when present."""
@@ -118,6 +125,8 @@ class Result:
         if self.path is not None:
             record["path"] = self.path
             record["sha256"] = self.sha256
+        if self.skipped:
+            record["skipped"] = True
         return record
 
 
@@ -187,14 +196,23 @@ class Settings:
     include_headers: bool = False
     include_body: bool = False
     output_dir: Path | None = None
-    queue_size: int = 0
-    """Input items read ahead of the workers; 0 means twice the concurrency."""
-    reorder_window: int = 0
-    """With ``ordered``, how far input may run ahead of the oldest unfinished
-    request; 0 means ``max(1000, 10 * concurrency)``."""
+    retry: RetryPolicy = RetryPolicy()
+    max_time: float | None = None
+    """Total seconds for one attempt, body included (a slow drip cannot hold a slot)."""
+    rate: float | None = None
+    """Requests per second across the batch."""
+    per_host_rate: float | None = None
+    """Requests per second to any one host."""
+    backlog: int = 0
+    """Requests admitted but not finished (in flight, waiting on a host, backing
+    off); bounds memory. 0 means ``max(2 * concurrency, 512)``."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self.per_host is not None and self.per_host < 1:
             raise ValueError("per_host must be at least 1")
+
+    @property
+    def effective_backlog(self) -> int:
+        return max(self.backlog or max(2 * self.concurrency, 512), self.concurrency)

@@ -1,0 +1,64 @@
+"""Request rate limits shared by every worker, and per-host pauses.
+
+One limiter is one schedule: each caller books the next free slot, so the
+rate holds exactly under any concurrency (no per-worker buckets to add up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
+_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str) -> float:
+    """Requests per second from ``"50/s"``, ``"600/m"``, ``"1000/h"`` or ``"20"``."""
+    match = _RATE.match(text)
+    if match is None:
+        raise ValueError(f"expected N/s, N/m or N/h, got {text!r}")
+    count = float(match.group(1))
+    if count <= 0:
+        raise ValueError(f"rate must be positive, got {text!r}")
+    return count / _PER[match.group(2) or "s"]
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second, spaced evenly (burst of one)."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next_free: float | None = None
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def acquire(self) -> None:
+        now = self._now()
+        start = now if self._next_free is None else max(now, self._next_free)
+        self._next_free = start + self.interval
+        if start > now:
+            await self._sleep(start - now)
+
+
+class HostPause:
+    """Until when a host asked us to wait (429/503 with Retry-After)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def extend(self, seconds: float) -> None:
+        loop_time = asyncio.get_running_loop().time()
+        self.until = max(self.until, loop_time + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - asyncio.get_running_loop().time())
