@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: local HTTP(S) test servers and a refused URL."""
+"""Shared pytest fixtures: local HTTP(S) test servers, a fault server, refused/blackhole URLs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fault_server import Blackhole, FaultServer
 from server import TestServer
 
 if TYPE_CHECKING:
@@ -43,6 +44,21 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A new fault-injecting server per test (tests/fault_server.py): fresh counters and log."""
+    with FaultServer() as srv:
+        yield srv
+    _fail_on_handler_errors(srv)
+
+
+@pytest.fixture
+def blackhole_url() -> Iterator[str]:
+    """An http URL on 127.0.0.1 whose TCP connect never completes (times out, not refused)."""
+    with Blackhole() as hole:
+        yield hole.base_url
 
 
 @pytest.fixture(scope="session")

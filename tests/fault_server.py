@@ -54,7 +54,6 @@ import email.utils
 import math
 import socket
 import struct
-import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -337,8 +336,3 @@ class Blackhole:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-# Keep the route handler importable for subclasses, and silence "unused" for threading
-# (handlers run in TestServer's per-connection threads).
-_ = threading

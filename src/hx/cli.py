@@ -16,7 +16,9 @@ from rich.console import Console
 from hx import __version__, console
 from hx.errors import ExitCode, HxError, LineError, UsageError
 from hx.models import Settings, StatusSet, Timeouts
+from hx.ratelimit import parse_rate
 from hx.records import OutputClosed
+from hx.retry import RetryPolicy
 from hx.runner import FetchJob, run_fetch
 from hx.sources import RequestDefaults, check_method, check_url, parse_header_option
 
@@ -27,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 T = TypeVar("T")
@@ -66,6 +68,155 @@ def main_callback(
     """
 
 
+# Options shared by commands, as reusable annotated types.
+_REQ = "Requests"
+_LIMITS = "Retries and limits"
+_OUT = "Output"
+
+Concurrency = Annotated[
+    int, typer.Option("-c", "--concurrency", min=1, help="Requests in flight at once.")
+]
+PerHost = Annotated[
+    int | None, typer.Option("--per-host", min=1, help="Requests in flight at once to one host.")
+]
+Headers = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-H",
+        "--header",
+        help="'Name: value' sent with every request; repeatable.",
+        rich_help_panel=_REQ,
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout", min=0.001, help="Seconds allowed for each network phase.", rich_help_panel=_REQ
+    ),
+]
+ConnectTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--connect-timeout",
+        min=0.001,
+        help="Seconds to connect [default: --timeout].",
+        rich_help_panel=_REQ,
+    ),
+]
+ReadTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--read-timeout",
+        min=0.001,
+        help="Seconds to wait for each read [default: --timeout].",
+        rich_help_panel=_REQ,
+    ),
+]
+MaxTime = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        min=0.001,
+        help="Seconds one attempt may take in all, body included.",
+        rich_help_panel=_REQ,
+    ),
+]
+FollowRedirects = Annotated[
+    bool,
+    typer.Option(
+        "--follow-redirects/--no-follow-redirects",
+        help="Follow 3xx redirects.",
+        rich_help_panel=_REQ,
+    ),
+]
+MaxRedirects = Annotated[
+    int,
+    typer.Option(
+        "--max-redirects", min=0, help="Redirects allowed per request.", rich_help_panel=_REQ
+    ),
+]
+Http2 = Annotated[
+    bool, typer.Option("--http2", help="Use HTTP/2 where servers offer it.", rich_help_panel=_REQ)
+]
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries", min=0, help="Retries after a transient failure.", rich_help_panel=_LIMITS
+    ),
+]
+RetryOn = Annotated[
+    str,
+    typer.Option(
+        "--retry-on",
+        help="Statuses that are retried (idempotent methods).",
+        rich_help_panel=_LIMITS,
+    ),
+]
+RetryAllMethods = Annotated[
+    bool,
+    typer.Option(
+        "--retry-all-methods",
+        help="Also retry POST and PATCH after timeouts, broken exchanges and --retry-on.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+RetryDelay = Annotated[
+    float,
+    typer.Option(
+        "--retry-delay",
+        min=0,
+        help="Base of the exponential backoff (full jitter), seconds.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+RetryMaxDelay = Annotated[
+    float,
+    typer.Option(
+        "--retry-max-delay", min=0, help="Longest computed wait, seconds.", rich_help_panel=_LIMITS
+    ),
+]
+RetryMaxTime = Annotated[
+    float,
+    typer.Option(
+        "--retry-max-time",
+        min=0,
+        help="No retry starts this many seconds after the first attempt; 0: no limit.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+Rate = Annotated[
+    str | None,
+    typer.Option(
+        "--rate",
+        help="Requests per second across the batch: N/s, N/m or N/h.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+PerHostRate = Annotated[
+    str | None,
+    typer.Option(
+        "--per-host-rate",
+        help="Requests per second to any one host: N/s, N/m or N/h.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+Grace = Annotated[
+    float,
+    typer.Option(
+        "--grace",
+        min=0,
+        help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "-q", "--quiet", help="No progress and no summary on stderr.", rich_help_panel=_OUT
+    ),
+]
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def fetch(
     source: Annotated[
@@ -74,32 +225,33 @@ def fetch(
             help="URL list or NDJSON file of requests; '-' reads stdin.", show_default=False
         ),
     ],
-    concurrency: Annotated[
-        int, typer.Option("-c", "--concurrency", min=1, help="Requests in flight at once.")
-    ] = 10,
-    per_host: Annotated[
-        int | None,
-        typer.Option("--per-host", min=1, help="Requests in flight at once to one host."),
-    ] = None,
+    concurrency: Concurrency = 10,
+    per_host: PerHost = None,
     method: Annotated[
         str | None,
         typer.Option(
             "-X",
             "--method",
             help="Method for lines that give none [default: GET, or POST with a body].",
+            rich_help_panel=_REQ,
         ),
     ] = None,
-    header: Annotated[
-        list[str] | None,
-        typer.Option("-H", "--header", help="'Name: value' sent with every request; repeatable."),
-    ] = None,
+    header: Headers = None,
     data: Annotated[
         str | None,
-        typer.Option("--data", help="Request body for lines that give none; '@FILE' reads a file."),
+        typer.Option(
+            "--data",
+            help="Request body for lines that give none; '@FILE' reads a file.",
+            rich_help_panel=_REQ,
+        ),
     ] = None,
     json_body: Annotated[
         str | None,
-        typer.Option("--json", help="JSON request body (sets Content-Type) for lines without one."),
+        typer.Option(
+            "--json",
+            help="JSON request body (sets Content-Type) for lines without one.",
+            rich_help_panel=_REQ,
+        ),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Resolve relative URLs against this.")
@@ -111,78 +263,88 @@ def fetch(
             help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
         ),
     ] = InputFormatChoice.auto,
-    timeout: Annotated[
-        float,
-        typer.Option("--timeout", min=0.001, help="Seconds allowed for each network phase."),
-    ] = 30.0,
-    connect_timeout: Annotated[
-        float | None,
+    timeout: Timeout = 30.0,
+    connect_timeout: ConnectTimeout = None,
+    read_timeout: ReadTimeout = None,
+    max_time: MaxTime = None,
+    follow_redirects: FollowRedirects = True,
+    max_redirects: MaxRedirects = 20,
+    http2: Http2 = False,
+    retries: Retries = 2,
+    retry_on: RetryOn = "429,502,503,504",
+    retry_all_methods: RetryAllMethods = False,
+    retry_delay: RetryDelay = 0.5,
+    retry_max_delay: RetryMaxDelay = 30.0,
+    retry_max_time: RetryMaxTime = 120.0,
+    rate: Rate = None,
+    per_host_rate: PerHostRate = None,
+    grace: Grace = 5.0,
+    journal: Annotated[
+        Path | None,
         typer.Option(
-            "--connect-timeout", min=0.001, help="Seconds to connect [default: --timeout]."
+            "--journal",
+            help="Log finished requests to FILE; a re-run skips those that succeeded.",
+            rich_help_panel=_LIMITS,
         ),
     ] = None,
-    read_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--read-timeout", min=0.001, help="Seconds to wait for each read [default: --timeout]."
-        ),
-    ] = None,
-    follow_redirects: Annotated[
-        bool,
-        typer.Option("--follow-redirects/--no-follow-redirects", help="Follow 3xx redirects."),
-    ] = True,
-    max_redirects: Annotated[
-        int, typer.Option("--max-redirects", min=0, help="Redirects allowed per request.")
-    ] = 20,
-    http2: Annotated[
-        bool, typer.Option("--http2", help="Use HTTP/2 where servers offer it.")
-    ] = False,
     ok_status: Annotated[
         str,
         typer.Option(
-            "--ok-status", help="Statuses that count as success, e.g. '2xx' or '200-299,304'."
+            "--ok-status",
+            help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
+            rich_help_panel=_OUT,
         ),
     ] = "200-399",
     ordered: Annotated[
-        bool, typer.Option("--ordered", help="Write records in input order, not completion order.")
+        bool,
+        typer.Option(
+            "--ordered",
+            help="Write records in input order, not completion order.",
+            rich_help_panel=_OUT,
+        ),
     ] = False,
     output_file: Annotated[
         Path | None,
-        typer.Option("--output-file", help="Write records to FILE instead of stdout."),
+        typer.Option(
+            "--output-file", help="Write records to FILE instead of stdout.", rich_help_panel=_OUT
+        ),
     ] = None,
     output_dir: Annotated[
         Path | None,
         typer.Option(
             "-O",
             "--output-dir",
-            help="Save each body in DIR as LINE-NAME; records get path, sha256.",
+            help="Save each body in DIR as LINE-NAME; records get path and sha256.",
+            rich_help_panel=_OUT,
         ),
     ] = None,
     include_headers: Annotated[
-        bool, typer.Option("--include-headers", help="Add response headers to records.")
+        bool,
+        typer.Option(
+            "--include-headers", help="Add response headers to records.", rich_help_panel=_OUT
+        ),
     ] = False,
     body: Annotated[
         bool,
-        typer.Option("--body", help="Add the body to records: text, or base64 for binary."),
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("-q", "--quiet", help="No progress and no summary on stderr.")
-    ] = False,
-    summary_json: Annotated[
-        Path | None, typer.Option("--summary-json", help="Also write the summary as JSON to FILE.")
-    ] = None,
-    grace: Annotated[
-        float,
         typer.Option(
-            "--grace", min=0, help="On Ctrl-C/SIGTERM, seconds requests in flight may finish in."
+            "--body",
+            help="Add the body to records: text, or base64 for binary.",
+            rich_help_panel=_OUT,
         ),
-    ] = 5.0,
+    ] = False,
+    quiet: Quiet = False,
+    summary_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-json", help="Also write the summary as JSON to FILE.", rich_help_panel=_OUT
+        ),
+    ] = None,
 ) -> None:
     """Fetch every request in SOURCE concurrently; write one NDJSON record per request.
 
     SOURCE holds one URL per line ('#' comments and blank lines skipped) or one
     JSON object per line: {"url": ..., "method", "headers", "params", "json",
-    "data", "files", "id", "timeout"}.
+    "data", "files", "id", "timeout", "retry"}.
 
     Examples:
 
@@ -191,6 +353,8 @@ def fetch(
       hx fetch requests.ndjson -O bodies/ --summary-json summary.json
 
       grep api urls.txt | hx fetch - --ordered | jq -r 'select(.ok|not).url'
+
+      hx fetch urls.txt --retries 5 --rate 50/s --journal urls.journal
     """
     err = console.make_console()
 
@@ -207,10 +371,25 @@ def fetch(
                 write=timeout,
                 pool=timeout,
             ),
+            max_time=max_time,
             follow_redirects=follow_redirects,
             max_redirects=max_redirects,
             http2=http2,
             ok_status=_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
+            retry=RetryPolicy(
+                retries=retries,
+                retry_on=_option(lambda: StatusSet.parse(retry_on).members(), "--retry-on"),
+                delay=retry_delay,
+                max_delay=retry_max_delay,
+                max_time=retry_max_time or None,
+                all_methods=retry_all_methods,
+            ),
+            rate=_option(lambda: parse_rate(rate), "--rate") if rate else None,
+            per_host_rate=(
+                _option(lambda: parse_rate(per_host_rate), "--per-host-rate")
+                if per_host_rate
+                else None
+            ),
             ordered=ordered,
             include_headers=include_headers,
             include_body=body,
@@ -223,6 +402,7 @@ def fetch(
             input_format=input_format.value,
             output_file=output_file,
             summary_json=summary_json,
+            journal=journal,
             grace=grace,
         )
 

@@ -119,6 +119,8 @@ def print_summary(console: Console, summary: Summary) -> None:
         f"({summary.requests_per_second:,.1f} req/s): {summary.ok:,} ok, {summary.failed:,} failed"
     )
     console.print(head, markup=False, style="bold")
+    if summary.skipped:
+        console.print(f"  skipped: {summary.skipped:,} already done per the journal", markup=False)
     if summary.by_status:
         console.print("  status:  " + _counts(summary.by_status), markup=False)
     if summary.by_error:

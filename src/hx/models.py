@@ -155,6 +155,9 @@ class StatusSet:
             ranges.append((low, high))
         return cls(ranges)
 
+    def members(self) -> frozenset[int]:
+        return frozenset(n for lo, hi in self.ranges for n in range(lo, hi + 1))
+
     def __contains__(self, status: object) -> bool:
         return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
 

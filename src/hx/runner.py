@@ -18,6 +18,7 @@ from typing import Protocol
 from hx.client import build_client
 from hx.engine import Batch, ItemSource, ThreadedItemSource
 from hx.errors import ExitCode, OutputError
+from hx.journal import FileJournal
 from hx.models import Result, Settings
 from hx.records import RecordWriter
 from hx.sources import (
@@ -46,6 +47,7 @@ class FetchJob:
     input_format: InputFormat = "auto"
     output_file: Path | None = None
     summary_json: Path | None = None
+    journal: Path | None = None
     grace: float = 5.0
 
 
@@ -68,8 +70,9 @@ async def run_fetch(
     received: list[signal.Signals] = []
     with contextlib.closing(stream) if job.source != "-" else contextlib.nullcontext():
         items = read_items(stream, fmt, job.defaults)
+        journal = FileJournal(job.journal) if job.journal else None
         async with build_client(job.settings) as client:
-            batch = Batch(client, job.settings)
+            batch = Batch(client, job.settings, journal=journal)
             source = ThreadedItemSource(items) if stream_is_blocking(stream) else ItemSource(items)
             counting = _count_in_background(job.source, stream_is_blocking(stream), progress)
             with (
@@ -84,6 +87,8 @@ async def run_fetch(
                 finally:
                     if counting is not None:
                         counting.cancel()
+                    if journal is not None:
+                        journal.close()
     summary = builder.build()
     if job.summary_json is not None:
         _write_summary(job.summary_json, summary)

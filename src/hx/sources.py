@@ -30,7 +30,18 @@ MAX_LINE_BYTES = 1 << 20
 """Longer lines are rejected without ever being held in memory whole."""
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
-NDJSON_KEYS = ("url", "method", "headers", "params", "json", "data", "files", "id", "timeout")
+NDJSON_KEYS = (
+    "url",
+    "method",
+    "headers",
+    "params",
+    "json",
+    "data",
+    "files",
+    "id",
+    "timeout",
+    "retry",
+)
 SCHEMES = ("http", "https")
 
 # RFC 9110 token characters, for methods and header names.
@@ -178,6 +189,10 @@ def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> Requ
     ):
         raise LineError("'timeout' must be a positive number of seconds")
 
+    retry = obj.get("retry", False)
+    if not isinstance(retry, bool):
+        raise LineError(f"'retry' must be true or false, got {_json_type(retry)}")
+
     content, content_type, form, files = _ndjson_body(obj, defaults)
     method = obj.get("method")
     if method is not None:
@@ -198,6 +213,7 @@ def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> Requ
         form=form,
         files=files,
         timeout=float(timeout) if timeout is not None else None,
+        retry=retry,
     )
 
 

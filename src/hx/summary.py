@@ -54,6 +54,7 @@ class Summary:
     total: int
     ok: int
     failed: int
+    skipped: int
     by_status: dict[str, int]
     by_error: dict[str, int]
     bytes: int
@@ -88,6 +89,7 @@ class SummaryBuilder:
         self._started = get_time()
         self.total = 0
         self.ok = 0
+        self.skipped = 0
         self.bytes = 0
         self._by_status: Counter[str] = Counter()
         self._by_error: Counter[str] = Counter()
@@ -100,6 +102,9 @@ class SummaryBuilder:
     def add(self, result: Result) -> None:
         self.total += 1
         self.ok += result.ok
+        if result.skipped:
+            self.skipped += 1
+            return
         self.bytes += result.bytes
         if result.status is not None:
             self._by_status[f"{result.status // 100}xx"] += 1
@@ -113,6 +118,7 @@ class SummaryBuilder:
             total=self.total,
             ok=self.ok,
             failed=self.failed,
+            skipped=self.skipped,
             by_status=dict(sorted(self._by_status.items())),
             by_error=dict(sorted(self._by_error.items())),
             bytes=self.bytes,
