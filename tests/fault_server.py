@@ -242,6 +242,7 @@ class FaultServer(TestServer):
 
     __test__ = False
     handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _FaultHandler
+    poll_interval: ClassVar[float] = 0.01  # one server per test: keep stop() fast
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         super().__init__(host=host)

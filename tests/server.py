@@ -448,6 +448,8 @@ class TestServer:
     __test__ = False  # not a pytest test class
     #: The request handler; subclasses (tests/fault_server.py) add or override routes.
     handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _Handler
+    #: How often serve_forever() checks for stop(): the latency of every stop().
+    poll_interval: ClassVar[float] = 0.05
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.ssl_context = ssl_context
@@ -474,7 +476,7 @@ class TestServer:
         self.port = server.server_port
         thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": self.poll_interval},
             name=f"TestServer:{self.port}",
             daemon=True,
         )

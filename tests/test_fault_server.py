@@ -62,9 +62,7 @@ def test_reset_before_httpx(fault_server: FaultServer, client: httpx.Client) -> 
     assert [r.url_path for r in fault_server.requests] == ["/reset-before"]
 
 
-def test_reset_before_after_a_request_body(
-    fault_server: FaultServer, client: httpx.Client
-) -> None:
+def test_reset_before_after_a_request_body(fault_server: FaultServer, client: httpx.Client) -> None:
     with pytest.raises(httpx.ReadError):
         client.post(fault_server.url("/reset-before"), content=b"x" * 100_000)
     assert fault_server.requests[0].body == b"x" * 100_000
@@ -80,7 +78,9 @@ def test_reset_mid_is_a_tcp_rst_after_half_the_body(fault_server: FaultServer, n
     assert isinstance(exc, ConnectionResetError)
 
 
-def test_reset_mid_httpx_raises_during_body(fault_server: FaultServer, client: httpx.Client) -> None:
+def test_reset_mid_httpx_raises_during_body(
+    fault_server: FaultServer, client: httpx.Client
+) -> None:
     received = 0
     with client.stream("GET", fault_server.url("/reset-mid?bytes=200000")) as r:
         assert r.status_code == 200
