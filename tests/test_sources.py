@@ -131,10 +131,10 @@ def test_explicit_ndjson_rejects_a_url_line() -> None:
 
 
 def test_explicit_urls_does_not_parse_json() -> None:
-    [item] = items(b'{"url":"https://a.example/"}\n', "urls")
-    assert isinstance(item, BadLine)
-    assert item.line == 1
-    assert item.url == '{"url":"https://a.example/"}'
+    line = '{"url":"https://a.example/"}'
+    assert items(line.encode() + b"\n", "urls") == [
+        BadLine(1, f"line 1: not an absolute URL (no scheme): {line}", url=line)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -232,6 +232,8 @@ URL = "https://a.example/p"
         ({"url": URL, "id": None}, RequestSpec(line=1, url=URL)),
         ({"url": URL, "timeout": 2}, RequestSpec(line=1, url=URL, timeout=2.0)),
         ({"url": URL, "timeout": 0.25}, RequestSpec(line=1, url=URL, timeout=0.25)),
+        ({"url": URL, "retry": True}, RequestSpec(line=1, url=URL, retry=True)),
+        ({"url": URL, "retry": False}, RequestSpec(line=1, url=URL)),
     ],
     ids=lambda value: "" if isinstance(value, RequestSpec) else ",".join(value),
 )
@@ -381,6 +383,8 @@ PARAMS_ITEM = "'params.a' must be a string, number or a list of them"
         (ndjson({"url": URL, "timeout": -1.5}), TIMEOUT_MESSAGE),
         (ndjson({"url": URL, "timeout": True}), TIMEOUT_MESSAGE),
         (ndjson({"url": URL, "timeout": [5]}), TIMEOUT_MESSAGE),
+        (ndjson({"url": URL, "retry": "yes"}), "'retry' must be true or false, got a string"),
+        (ndjson({"url": URL, "retry": 1}), "'retry' must be true or false, got a number"),
     ],
 )
 def test_bad_ndjson_line_names_the_line_and_reading_goes_on(bad: bytes, message: str) -> None:
@@ -474,41 +478,24 @@ def test_duplicate_ids_are_bad_lines_naming_the_first() -> None:
     assert items(b"\n".join(lines) + b"\n") == [
         RequestSpec(line=1, url="https://a.example/1", id=1),
         RequestSpec(line=2, url="https://a.example/2", id="1"),
-        BadLine(
-            3, "line 3: duplicate id 1 (first on line 1)", id=1, url="https://a.example/3"
-        ),
-        BadLine(
-            5, "line 5: duplicate id '1' (first on line 2)", id="1", url="https://a.example/5"
-        ),
+        BadLine(3, "line 3: duplicate id 1 (first on line 1)", id=1, url="https://a.example/3"),
+        BadLine(5, "line 5: duplicate id '1' (first on line 2)", id="1", url="https://a.example/5"),
         RequestSpec(line=6, url="https://a.example/6", id=2),
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bad-line messages quote the raw line, so a URL password reaches the record",
-)
 def test_bad_url_line_message_does_not_leak_the_password() -> None:
     [item] = items(b"https://user:s3cret@example.com/a b\n")
     assert isinstance(item, BadLine)
     assert "s3cret" not in item.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: json.loads accepts NaN, and NaN passes the 'timeout <= 0' check",
-)
 def test_ndjson_nan_timeout_is_a_bad_line() -> None:
     assert items(b'{"url": "https://a.example/", "timeout": NaN}\n') == [
         BadLine(1, f"line 1: {TIMEOUT_MESSAGE}")
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: non-ASCII header values pass check_header, then httpx raises "
-    "UnicodeEncodeError when the request is built, outside any record",
-)
 def test_ndjson_non_ascii_header_value_is_a_bad_line() -> None:
     [item] = items(ndjson({"url": URL, "headers": {"X-Name": "café"}}) + b"\n")
     assert isinstance(item, BadLine)
@@ -562,11 +549,6 @@ def test_count_request_lines_empty_file(tmp_path: Path) -> None:
     assert count_request_lines(path) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: count_request_lines does not strip the UTF-8 BOM, so a BOM-prefixed "
-    "first comment or blank line is counted while read_items skips it",
-)
 @pytest.mark.parametrize("first", [b"\xef\xbb\xbf# comment\n", b"\xef\xbb\xbf\n"])
 def test_count_request_lines_agrees_with_read_items_after_a_bom(
     tmp_path: Path, first: bytes

@@ -22,13 +22,14 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 
 def classify(exc: BaseException) -> ErrorInfo:
     """The record's ``error`` for an exception raised while making a request."""
-    tls = _find_in_chain(exc, ssl.SSLError)
-    if tls is not None:
-        return ErrorInfo(ErrorKind.TLS, _tls_message(tls))
+    # Timeouts first: over TLS their chain holds an SSLWantReadError.
     if isinstance(exc, httpx.TimeoutException):
         return ErrorInfo(ErrorKind.TIMEOUT, _TIMEOUT_PHASES.get(type(exc), "timeout"))
     if isinstance(exc, TimeoutError):
         return ErrorInfo(ErrorKind.TIMEOUT, str(exc) or "deadline exceeded")
+    tls = _find_in_chain(exc, ssl.SSLError)
+    if tls is not None and not isinstance(tls, ssl.SSLWantReadError | ssl.SSLWantWriteError):
+        return ErrorInfo(ErrorKind.TLS, _tls_message(tls))
     if isinstance(exc, httpx.ProxyError):
         return ErrorInfo(ErrorKind.PROXY, _message(exc))
     if isinstance(exc, httpx.ConnectError):
@@ -62,7 +63,7 @@ def _find_in_chain(exc: BaseException, kind: type[E], with_errno: bool = False) 
 def _tls_message(exc: ssl.SSLError) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
-    return exc.reason or str(exc)
+    return getattr(exc, "reason", None) or str(exc)
 
 
 def _message(exc: BaseException) -> str:
@@ -70,4 +71,8 @@ def _message(exc: BaseException) -> str:
         name = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror.lower()}{name}"
     text = str(exc).strip()
-    return text or type(exc).__name__
+    if text:
+        return text
+    # httpx's async ReadError often has no message; the OS error under it does.
+    cause = _find_in_chain(exc, OSError, with_errno=True)
+    return _message(cause) if cause is not None else type(exc).__name__

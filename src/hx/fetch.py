@@ -76,6 +76,9 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
         except OSError as exc:
             message = f"cannot read upload file {exc.filename}: {exc.strerror}"
             return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
+        except (ValueError, httpx.InvalidURL) as exc:
+            message = f"cannot build the request: {exc}"
+            return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
         response: httpx.Response | None = None
         try:
             response = await client.send(request, stream=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 MAX_NAME_BYTES = 200
 """Below the 255-byte limit of common file systems, leaving room for suffixes."""
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(1, 10)}
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "***"
+_USERINFO_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
 
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
@@ -18,7 +20,8 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        # Unparseable, yet it may still carry "user:password@": blank it anyway.
+        return _USERINFO_PASSWORD.sub(rf"\1{REDACTED}@", url)
     if parts.password is None and parts.username is None:
         return url
     host = parts.netloc.rpartition("@")[2]

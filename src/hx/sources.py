@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import stat
 import string
@@ -23,6 +24,7 @@ import httpx
 
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, Pairs, RequestSpec
+from hx.redact import redact_url
 
 InputFormat = Literal["auto", "urls", "ndjson"]
 
@@ -185,12 +187,17 @@ def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> Requ
         raise LineError(f"'id' must be a string or an integer, got {_json_type(record_id)}")
     timeout = obj.get("timeout")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
     ):
         raise LineError("'timeout' must be a positive number of seconds")
 
-    retry = obj.get("retry", False)
-    if not isinstance(retry, bool):
+    retry = obj.get("retry")
+    if retry is None:
+        retry = False
+    elif not isinstance(retry, bool):
         raise LineError(f"'retry' must be true or false, got {_json_type(retry)}")
 
     content, content_type, form, files = _ndjson_body(obj, defaults)
@@ -275,6 +282,8 @@ def check_header(name: str, value: str) -> tuple[str, str]:
         raise LineError(f"invalid header name {_excerpt(name)!r}")
     if any(ch in value for ch in "\r\n\0"):
         raise LineError(f"header {name!r} value contains CR, LF or NUL")
+    if not value.isascii():
+        raise LineError(f"header {name!r} value is not ASCII (percent-encode it)")
     return name, value
 
 
@@ -331,6 +340,8 @@ def _json_type(value: Any) -> str:
 
 
 def _excerpt(text: str, limit: int = 80) -> str:
+    """A short, redacted quote of input for messages: input may hold credentials."""
+    text = redact_url(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -342,4 +353,9 @@ def _url_hint(text: str, fmt: InputFormat) -> str | None:
 def count_request_lines(path: Path) -> int:
     """How many request lines a file holds (non-blank, non-comment), for progress totals."""
     with path.open("rb") as stream:
-        return sum(1 for raw in stream if (line := raw.strip()) and not line.startswith(b"#"))
+        return sum(
+            1
+            for number, raw in enumerate(stream)
+            if (line := (raw.removeprefix(b"\xef\xbb\xbf") if number == 0 else raw).strip())
+            and not line.startswith(b"#")
+        )

@@ -1,0 +1,193 @@
+"""``hx fetch`` as a real process: pipes, signals, exit statuses, the console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from server import TestServer
+
+from hx import __version__
+
+HX = [sys.executable, "-m", "hx"]
+SUMMARY_HEAD = re.compile(
+    r"hx: (?P<total>[\d,]+) requests in \d+\.\d\d s \([\d,.]+ req/s\): "
+    r"(?P<ok>[\d,]+) ok, (?P<failed>[\d,]+) failed"
+)
+
+
+def hx_env() -> dict[str, str]:
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    return env
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def parse_records(stdout: bytes) -> list[dict[str, Any]]:
+    lines = stdout.decode().splitlines()
+    assert all(line.startswith("{") for line in lines), stdout[:500]
+    return [json.loads(line) for line in lines]
+
+
+def assert_clean_stderr(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    assert "\x1b" not in stderr  # stderr is not a terminal: no colour, no cursor moves
+
+
+def run_hx(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*HX, *(str(a) for a in args)],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=hx_env(),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_normal_run(server: TestServer, tmp_path: Path) -> None:
+    urls = [server.url("/status/200"), server.url("/json"), server.url("/status/404")]
+    proc = run_hx("fetch", write_lines(tmp_path / "urls.txt", urls))
+    assert proc.returncode == 3
+    recs = parse_records(proc.stdout)
+    assert sorted((rec["line"], rec["status"]) for rec in recs) == [(1, 200), (2, 200), (3, 404)]
+    stderr = proc.stderr.decode()
+    assert_clean_stderr(stderr)
+    head = SUMMARY_HEAD.fullmatch(stderr.splitlines()[0])
+    assert head is not None, stderr
+    assert (head["total"], head["ok"], head["failed"]) == ("3", "2", "1")
+
+
+def test_stdin_pipe(server: TestServer) -> None:
+    stdin = f"{server.url('/status/200')}\n{server.url('/bytes/10')}\n".encode()
+    proc = run_hx("fetch", "-", "-q", stdin=stdin)
+    assert proc.returncode == 0
+    assert proc.stderr == b""
+    recs = parse_records(proc.stdout)
+    assert sorted((rec["line"], rec["bytes"]) for rec in recs) == [(1, 11), (2, 10)]
+
+
+def test_reader_closing_stdout_exits_141(server: TestServer, tmp_path: Path) -> None:
+    """``hx fetch urls | head -1``: the reader leaves; hx stops quietly with 128 + SIGPIPE."""
+    source = write_lines(tmp_path / "urls.txt", [server.url("/slow?delay=0.05")] * 200)
+    err_path = tmp_path / "stderr"
+    with err_path.open("wb") as err:
+        proc = subprocess.Popen(
+            [*HX, "fetch", str(source)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=hx_env(),
+        )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        returncode = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert json.loads(first)["status"] == 200
+    assert returncode == 141
+    stderr = err_path.read_text()
+    assert_clean_stderr(stderr)
+    assert "BrokenPipe" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"]
+)
+def test_signal_mid_batch(
+    server: TestServer, tmp_path: Path, signum: signal.Signals, exit_code: int
+) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/slow?delay=1")] * 50)
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    summary_path = tmp_path / "summary.json"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(
+            [*HX, "fetch", str(source), "-c", "5", "--grace", "0.5"]
+            + ["--summary-json", str(summary_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=hx_env(),
+        )
+    try:
+        # Signal once the first wave is back: hx is surely past start-up by then.
+        deadline = time.monotonic() + 10
+        while b"\n" not in out_path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert b"\n" in out_path.read_bytes(), "no record within 10 s"
+        proc.send_signal(signum)
+        signalled = time.monotonic()
+        returncode = proc.wait(timeout=15)
+        stopped_in = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert returncode == exit_code
+    assert stopped_in < 5  # grace 0.5 s, not the 1 s the requests would take
+    recs = parse_records(out_path.read_bytes())
+    assert Counter(rec["line"] for rec in recs) == Counter(range(1, 51))
+    finished = [rec for rec in recs if rec["ok"]]
+    cut = [rec for rec in recs if not rec["ok"]]
+    assert all(rec["status"] == 200 for rec in finished)
+    assert all(rec["error"]["kind"] == "interrupted" for rec in cut), cut
+    assert 1 <= len(finished) <= 10  # at most two waves of five could finish
+    assert any("before the request started" in rec["error"]["message"] for rec in cut)
+    assert all(signum.name in rec["error"]["message"] for rec in cut)
+
+    stderr = err_path.read_text()
+    assert_clean_stderr(stderr)
+    assert f"hx: {signum.name}: stopping" in stderr
+    head = next(m for line in stderr.splitlines() if (m := SUMMARY_HEAD.fullmatch(line)))
+    assert (head["total"], head["ok"], head["failed"]) == ("50", str(len(finished)), str(len(cut)))
+    summary = json.loads(summary_path.read_text())
+    assert (summary["total"], summary["interrupted"]) == (50, True)
+    assert summary["by_error"] == {"interrupted": len(cut)}
+
+
+def test_console_script(server: TestServer, tmp_path: Path) -> None:
+    script = shutil.which("hx")
+    if script is None:
+        pytest.skip("the hx console script is not on PATH")
+    version = subprocess.run(
+        [script, "--version"], capture_output=True, env=hx_env(), timeout=60, check=False
+    )
+    assert (version.returncode, version.stdout, version.stderr) == (
+        0,
+        f"hx {__version__}\n".encode(),
+        b"",
+    )
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json")])
+    proc = subprocess.run(
+        [script, "fetch", str(source), "-q"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=hx_env(),
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == b""
+    [rec] = parse_records(proc.stdout)
+    assert (rec["status"], rec["ok"]) == (200, True)

@@ -1,0 +1,273 @@
+"""hx.filenames and hx.storage: safe names, unique paths, files never half-written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hx.filenames import MAX_NAME_BYTES, safe_name, unique_path
+from hx.storage import PartFile, write_atomically
+
+# --- safe_name ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("a/b/c.txt", "a_b_c.txt"),
+        ("a\\b.txt", "a_b.txt"),
+        ("/etc/passwd", "_etc_passwd"),
+        ("../../etc/passwd", "_.._etc_passwd"),
+        ("..", "index"),
+        (".", "index"),
+        ("...", "index"),
+        (" . ", "index"),
+        (".hidden", "hidden"),
+        ("..hidden", "hidden"),
+        ("  .x", "x"),
+        ("name.", "name"),
+        ("name. ", "name"),
+        ("a\x00b\x1fc\x7fd", "a_b_c_d"),
+        ("line\nbreak\r", "line_break_"),
+        ("tab\tx", "tab_x"),
+        ("", "index"),
+        ("café ☕.txt", "café ☕.txt"),
+    ],
+)
+def test_safe_name(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+def test_custom_fallback() -> None:
+    assert safe_name("..", fallback="7") == "7"
+    assert safe_name("", fallback="7") == "7"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("CON", "_CON"),
+        ("con", "_con"),
+        ("con.txt", "_con.txt"),
+        ("NUL.tar.gz", "_NUL.tar.gz"),
+        ("Lpt9.log", "_Lpt9.log"),
+        ("COM1", "_COM1"),
+        ("aux", "_aux"),
+        ("prn.", "_prn"),
+        ("CONSOLE", "CONSOLE"),
+        ("COM10", "COM10"),
+        ("LPT0", "LPT0"),
+        ("xCON", "xCON"),
+        ("my.con", "my.con"),
+    ],
+)
+def test_windows_reserved_names(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+def test_long_name_is_capped_keeping_the_extension() -> None:
+    assert safe_name("a" * 300 + ".txt") == "a" * 196 + ".txt"
+
+
+def test_name_at_the_cap_is_unchanged() -> None:
+    name = "a" * (MAX_NAME_BYTES - 4) + ".txt"
+    assert safe_name(name) == name
+    assert safe_name("b" + name) == "b" + "a" * (MAX_NAME_BYTES - 5) + ".txt"
+
+
+def test_long_name_without_extension() -> None:
+    assert safe_name("a" * 300) == "a" * MAX_NAME_BYTES
+
+
+def test_overlong_extension_is_not_kept() -> None:
+    name = "a" * 190 + "." + "b" * 20
+    assert safe_name(name) == "a" * 190 + "." + "b" * 9
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("é" * 150 + ".txt", "é" * 98 + ".txt"),
+        ("x" + "é" * 150 + ".txt", "x" + "é" * 97 + ".txt"),
+        ("日" * 100, "日" * 66),
+        ("日" * 100 + ".txt", "日" * 65 + ".txt"),
+        ("😀" * 60 + ".png", "😀" * 49 + ".png"),
+    ],
+    ids=["2-byte", "2-byte-odd", "3-byte", "3-byte-ext", "4-byte"],
+)
+def test_cap_counts_utf8_bytes_and_never_splits_a_character(name: str, expected: str) -> None:
+    capped = safe_name(name)
+    assert capped == expected
+    assert len(capped.encode()) <= MAX_NAME_BYTES
+
+
+def test_c1_control_characters_are_replaced() -> None:
+    assert safe_name("a\x85b\x9bc") == "a_b_c"
+
+
+# --- unique_path -------------------------------------------------------------------------
+
+
+def taken(*names: str) -> set[str]:
+    return {str(Path("/out") / name) for name in names}
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ((), "f.txt"),
+        (("f.txt",), "f.txt.1"),
+        (("f.txt", "f.txt.1"), "f.txt.2"),
+        (("f.txt.part",), "f.txt.1"),
+        (("f.txt", "f.txt.1.part"), "f.txt.2"),
+        (("f.txt.1",), "f.txt"),
+    ],
+)
+def test_unique_path(existing: tuple[str, ...], expected: str) -> None:
+    names = taken(*existing)
+    assert unique_path(Path("/out"), "f.txt", exists=names.__contains__) == Path("/out", expected)
+
+
+def test_unique_path_default_counts_dangling_symlinks(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    (tmp_path / "f.1").symlink_to(tmp_path / "nowhere")
+    assert unique_path(tmp_path, "f") == tmp_path / "f.2"
+
+
+# --- PartFile and write_atomically ----------------------------------------------------------
+
+
+def test_commit_renames_the_part_into_place(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with PartFile(target) as part:
+        assert part.part_path == tmp_path / "out.bin.part"
+        part.write(b"ab")
+        part.write(b"c")
+        assert part.part_path.exists()
+        assert not target.exists()
+        part.commit()
+        assert part.committed
+    assert target.read_bytes() == b"abc"
+    assert sorted(os.listdir(tmp_path)) == ["out.bin"]
+
+
+def test_commit_replaces_an_existing_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with PartFile(target) as part:
+        part.write(b"new")
+        part.commit()
+    assert target.read_bytes() == b"new"
+
+
+def test_leaving_without_commit_removes_the_part(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with PartFile(target) as part:
+        part.write(b"half")
+    assert not part.committed
+    assert os.listdir(tmp_path) == []
+
+
+def test_error_removes_the_part_and_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="^boom$"), PartFile(target) as part:
+        part.write(b"half")
+        raise RuntimeError("boom")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_keep_on_error_keeps_the_part(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError), PartFile(target, keep_on_error=True) as part:
+        part.write(b"half")
+        raise RuntimeError("boom")
+    assert (tmp_path / "out.bin.part").read_bytes() == b"half"
+    assert not target.exists()
+
+
+def test_keep_on_error_still_commits(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with PartFile(target, keep_on_error=True) as part:
+        part.write(b"all")
+        part.commit()
+    assert target.read_bytes() == b"all"
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_stale_part_is_replaced_not_appended(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    (tmp_path / "out.bin.part").write_bytes(b"stale data")
+    with PartFile(target, keep_on_error=True) as part:
+        part.write(b"new")
+    assert (tmp_path / "out.bin.part").read_bytes() == b"new"
+
+
+def plant_symlink(tmp_path: Path) -> tuple[Path, Path]:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "out.bin.part"
+    link.symlink_to(victim)
+    return victim, link
+
+
+def test_symlink_at_part_path_is_replaced_not_written_through(tmp_path: Path) -> None:
+    victim, link = plant_symlink(tmp_path)
+    target = tmp_path / "out.bin"
+    with PartFile(target) as part:
+        assert not link.is_symlink()
+        part.write(b"ours")
+        part.commit()
+    assert victim.read_bytes() == b"precious"
+    assert not target.is_symlink()
+    assert target.read_bytes() == b"ours"
+    assert sorted(os.listdir(tmp_path)) == ["out.bin", "victim.txt"]
+
+
+def test_symlink_at_part_path_without_commit(tmp_path: Path) -> None:
+    victim, link = plant_symlink(tmp_path)
+    with PartFile(tmp_path / "out.bin") as part:
+        part.write(b"half")
+    assert victim.read_bytes() == b"precious"
+    assert not link.is_symlink()
+    assert os.listdir(tmp_path) == ["victim.txt"]
+
+
+def test_dangling_symlink_at_part_path_creates_nothing_at_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "out.bin.part"
+    link.symlink_to(tmp_path / "elsewhere")
+    with PartFile(tmp_path / "out.bin") as part:
+        part.write(b"x")
+        part.commit()
+    assert not (tmp_path / "elsewhere").exists()
+    assert (tmp_path / "out.bin").read_bytes() == b"x"
+
+
+def test_symlink_at_target_is_replaced_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    target = tmp_path / "out.bin"
+    target.symlink_to(victim)
+    write_atomically(target, b"ours")
+    assert victim.read_bytes() == b"precious"
+    assert not target.is_symlink()
+    assert target.read_bytes() == b"ours"
+
+
+def test_write_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "summary.json"
+    write_atomically(target, b"{}")
+    write_atomically(target, b'{"total": 1}')
+    assert target.read_bytes() == b'{"total": 1}'
+    assert os.listdir(tmp_path) == ["summary.json"]
+
+
+def test_write_atomically_through_planted_symlink(tmp_path: Path) -> None:
+    victim, _ = plant_symlink(tmp_path)
+    write_atomically(tmp_path / "out.bin", b"ours")
+    assert victim.read_bytes() == b"precious"
+    assert (tmp_path / "out.bin").read_bytes() == b"ours"
