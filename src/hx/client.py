@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 
 import httpx
 
+from hx.auth import build_auth
+from hx.cookies import load_cookie_jar
 from hx.models import Settings
+from hx.proxies import plan_proxies
+from hx.tls import build_ssl_context
+from hx.transport import RoutingTransport, transport_factory
 
 
 def user_agent() -> str:
@@ -15,23 +22,34 @@ def user_agent() -> str:
     return f"hx/{__version__}"
 
 
-def build_client(settings: Settings) -> httpx.AsyncClient:
-    """One client for the whole run: one pool, one TLS context, one set of limits."""
+def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) -> httpx.AsyncClient:
+    """One client for the whole run: one TLS context, one pool per route, one set of limits.
+
+    Raises UsageError for bad TLS, proxy or auth settings. Redirects are
+    followed by hx.redirects, so the client itself never follows them.
+    """
     # httpx logs every request at INFO; the CLI turns it on only for -v.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     t = settings.timeouts
-    return httpx.AsyncClient(
+    # Keep-alive limit = connection limit: httpcore closes idle connections
+    # once the total exceeds the keep-alive limit (httpcore #1000).
+    limits = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
+    make_transport = transport_factory(
+        build_ssl_context(settings.tls, environ),
+        limits,
         http2=settings.http2,
+        http2_prior_knowledge=settings.http2_prior_knowledge,
+    )
+    return httpx.AsyncClient(
+        transport=RoutingTransport(plan_proxies(settings.proxies, environ), make_transport),
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-        # Keep-alive limit = connection limit: httpcore closes idle connections
-        # once the total exceeds the keep-alive limit (httpcore #1000).
-        limits=httpx.Limits(
-            max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
-        ),
-        follow_redirects=settings.follow_redirects,
-        max_redirects=settings.max_redirects,
+        follow_redirects=False,
+        auth=build_auth(settings.auth),
+        cookies=load_cookie_jar(settings.cookie_jar),
         headers=_default_headers(settings),
+        trust_env=False,  # proxies and CA paths from the environment are ours to read
     )
 
 

@@ -60,6 +60,8 @@ class ErrorKind(enum.StrEnum):
     """The proxy refused or failed the request."""
     TOO_MANY_REDIRECTS = "too_many_redirects"
     """More redirects than ``--max-redirects``."""
+    REDIRECT = "redirect"
+    """A redirect hx refuses: to a scheme other than http(s), or https to http."""
     HTTP_STATUS = "http_status"
     """The response arrived but its status is not in ``--ok-status``."""
     INVALID_INPUT = "invalid_input"

@@ -9,6 +9,7 @@ import httpx
 
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo
+from hx.redirects import RedirectRefused
 
 E = TypeVar("E", bound=BaseException)
 
@@ -36,6 +37,8 @@ def classify(exc: BaseException) -> ErrorInfo:
         # anyio reports "All connection attempts failed"; the reason is deeper.
         cause = _find_in_chain(exc, OSError, with_errno=True)
         return ErrorInfo(ErrorKind.CONNECT, _message(cause or exc))
+    if isinstance(exc, RedirectRefused):
+        return ErrorInfo(ErrorKind.REDIRECT, str(exc))
     if isinstance(exc, httpx.TooManyRedirects):
         return ErrorInfo(ErrorKind.TOO_MANY_REDIRECTS, _message(exc))
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from hx import redirects
 from hx.errors import ErrorKind
 from hx.failures import classify
 from hx.filenames import safe_name
@@ -81,7 +82,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
             return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
         response: httpx.Response | None = None
         try:
-            response = await client.send(request, stream=True)
+            response = await redirects.send(client, request, settings.redirects)
             body = await _read_body(response, spec, settings)
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             failure = classify(exc)
@@ -114,7 +115,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
         error=error,
         attempts=1,
         headers=(
-            redact_headers(tuple(response.headers.multi_items()))
+            redact_headers(tuple(response.headers.multi_items()), settings.secret_headers)
             if settings.include_headers
             else None
         ),

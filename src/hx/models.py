@@ -11,8 +11,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hx.auth import AuthOptions
 from hx.errors import ErrorKind
+from hx.proxies import ProxyOptions
+from hx.redact import SECRET_HEADERS
+from hx.redirects import RedirectPolicy
 from hx.retry import RetryPolicy
+from hx.tls import TlsOptions
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -191,9 +196,16 @@ class Settings:
     headers: Pairs = ()
     """Sent with every request; a line's own header of the same name wins."""
     timeouts: Timeouts = Timeouts()
-    follow_redirects: bool = True
-    max_redirects: int = 20
+    redirects: RedirectPolicy = RedirectPolicy()
     http2: bool = False
+    http2_prior_knowledge: bool = False
+    """Speak HTTP/2 at once over cleartext (h2c)."""
+    tls: TlsOptions = TlsOptions()
+    proxies: ProxyOptions = ProxyOptions()
+    auth: AuthOptions = AuthOptions()
+    cookie_jar: Path | None = None
+    secret_headers: frozenset[str] = SECRET_HEADERS
+    """Lower-case names of headers whose values are redacted wherever they appear."""
     ok_status: StatusSet = StatusSet([(200, 399)])
     ordered: bool = False
     include_headers: bool = False

@@ -1,0 +1,232 @@
+"""``hx fetch``: many requests from a file or stdin, one NDJSON record each."""
+
+import asyncio
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hx import console
+from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
+from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, parse_option, with_options
+from hx.errors import ExitCode, UsageError
+from hx.models import StatusSet
+from hx.runner import FetchJob, run_fetch
+from hx.sources import RequestDefaults, check_method, check_url
+
+
+class InputFormatChoice(StrEnum):
+    auto = "auto"
+    urls = "urls"
+    ndjson = "ndjson"
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@with_options
+def fetch(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="URL list or NDJSON file of requests; '-' reads stdin.", show_default=False
+        ),
+    ],
+    options: NetworkOptions,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "-X",
+            "--method",
+            help="Method for lines that give none [default: GET, or POST with a body].",
+            rich_help_panel=REQUESTS,
+        ),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Request body for lines that give none; '@FILE' reads a file.",
+            rich_help_panel=REQUESTS,
+        ),
+    ] = None,
+    json_body: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help="JSON request body (sets Content-Type) for lines without one.",
+            rich_help_panel=REQUESTS,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="Resolve relative URLs against this.", rich_help_panel=REQUESTS
+        ),
+    ] = None,
+    input_format: Annotated[
+        InputFormatChoice,
+        typer.Option(
+            "--input-format",
+            help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
+        ),
+    ] = InputFormatChoice.auto,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            help="Log finished requests to FILE; a re-run skips those that succeeded.",
+        ),
+    ] = None,
+    ok_status: Annotated[
+        str,
+        typer.Option(
+            "--ok-status",
+            help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = "200-399",
+    ordered: Annotated[
+        bool,
+        typer.Option(
+            "--ordered",
+            help="Write records in input order, not completion order.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-file",
+            help="Write records to FILE instead of stdout.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "-O",
+            "--output-dir",
+            help="Save each body in DIR as LINE-NAME; records get path and sha256.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    include_headers: Annotated[
+        bool,
+        typer.Option(
+            "--include-headers", help="Add response headers to records.", rich_help_panel=OUTPUT
+        ),
+    ] = False,
+    body: Annotated[
+        bool,
+        typer.Option(
+            "--body",
+            help="Add the body to records: text, or base64 for binary.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    summary_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-json",
+            help="Also write the summary as JSON to FILE.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+) -> None:
+    """Fetch every request in SOURCE concurrently; write one NDJSON record per request.
+
+    SOURCE holds one URL per line ('#' comments and blank lines skipped) or one
+    JSON object per line: {"url": ..., "method", "headers", "params", "json",
+    "data", "files", "id", "timeout", "retry"}.
+
+    Examples:
+
+      hx fetch urls.txt -c 20 > results.ndjson
+
+      hx fetch requests.ndjson -O bodies/ --summary-json summary.json
+
+      grep api urls.txt | hx fetch - --ordered | jq -r 'select(.ok|not).url'
+
+      hx fetch urls.txt --retries 5 --rate 50/s --journal urls.journal
+    """
+    err = console.make_console()
+
+    def build_job() -> FetchJob:
+        settings = options.settings(
+            ok_status=parse_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
+            ordered=ordered,
+            include_headers=include_headers,
+            include_body=body,
+            output_dir=_output_dir(output_dir),
+        )
+        return FetchJob(
+            source=source,
+            settings=settings,
+            defaults=_request_defaults(source, method, data, json_body, base_url),
+            input_format=input_format.value,
+            output_file=output_file,
+            summary_json=summary_json,
+            journal=journal,
+            grace=options.grace,
+        )
+
+    def run() -> ExitCode:
+        job = build_job()
+        for text in options.warnings():
+            console.warning(err, text)
+        with console.BatchProgress(err, enabled=not options.quiet) as progress:
+            outcome = asyncio.run(
+                run_fetch(job, progress, notify=lambda text: console.notice(err, text))
+            )
+        if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
+            raise UsageError(f"{source}: no requests (empty, or only blank and comment lines)")
+        if not options.quiet:
+            console.print_summary(err, outcome.summary)
+        return outcome.exit_code
+
+    raise typer.Exit(exit_code_of(err, run))
+
+
+def _request_defaults(
+    source: str, method: str | None, data: str | None, json_body: str | None, base_url: str | None
+) -> RequestDefaults:
+    if data is not None and json_body is not None:
+        raise UsageError("--data and --json cannot be used together")
+    content: bytes | None = None
+    content_type = None
+    if data is not None:
+        content = _read_data_option(data, source)
+    elif json_body is not None:
+        parse_option(lambda: json.loads(json_body), "--json")
+        content, content_type = json_body.encode(), "application/json"
+    if base_url is not None:
+        parse_option(lambda: check_url(base_url), "--base-url")
+    if method is not None:
+        method = parse_option(lambda: check_method(str(method)), "--method")
+    return RequestDefaults(
+        method=method, content=content, content_type=content_type, base_url=base_url
+    )
+
+
+def _read_data_option(data: str, source: str) -> bytes:
+    if not data.startswith("@"):
+        return data.encode()
+    path = data[1:]
+    if path == "-" and source == "-":
+        raise UsageError("--data @- and SOURCE - cannot both read stdin")
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--data @{path}: {exc.strerror or exc}") from exc
+
+
+def _output_dir(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output-dir {path}: {exc.strerror or exc}") from exc
+    return path

@@ -1,0 +1,363 @@
+"""Options every network command shares, declared once and turned into Settings.
+
+:class:`NetworkOptions` is both the declaration (each field carries its typer
+option) and the value a command receives: :func:`with_options` adds its
+fields to a command's signature and hands the command one object.
+"""
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from hx.auth import AuthOptions
+from hx.errors import LineError, UsageError
+from hx.models import Settings, StatusSet, Timeouts
+from hx.proxies import ProxyOptions
+from hx.ratelimit import parse_rate
+from hx.redact import SECRET_HEADERS
+from hx.redirects import RedirectPolicy
+from hx.retry import RetryPolicy
+from hx.sources import parse_header_option
+from hx.tls import TlsOptions
+
+T = TypeVar("T")
+
+REQUESTS = "Requests"
+LIMITS = "Retries and limits"
+TRANSPORT = "Transport, TLS and proxies"
+AUTH = "Authentication and cookies"
+OUTPUT = "Output"
+
+
+class TlsVersionChoice(StrEnum):
+    v1_2 = "1.2"
+    v1_3 = "1.3"
+
+
+def parse_option(parse: Callable[[], T], option: str) -> T:
+    """Run an option parser; a ValueError becomes a usage error naming the option."""
+    try:
+        return parse()
+    except (ValueError, LineError) as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def _opt(*flags: str, help: str, panel: str, **kwargs: Any) -> Any:
+    return typer.Option(*flags, help=help, rich_help_panel=panel, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkOptions:
+    concurrency: Annotated[
+        int, _opt("-c", "--concurrency", min=1, help="Requests in flight at once.", panel=LIMITS)
+    ] = 10
+    per_host: Annotated[
+        int | None,
+        _opt("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
+    ] = None
+    header: Annotated[
+        list[str] | None,
+        _opt("-H", "--header", help="'Name: value' for every request; repeatable.", panel=REQUESTS),
+    ] = None
+    timeout: Annotated[
+        float,
+        _opt(
+            "--timeout", min=0.001, help="Seconds allowed for each network phase.", panel=REQUESTS
+        ),
+    ] = 30.0
+    connect_timeout: Annotated[
+        float | None,
+        _opt(
+            "--connect-timeout",
+            min=0.001,
+            help="Seconds to connect [default: --timeout].",
+            panel=REQUESTS,
+        ),
+    ] = None
+    read_timeout: Annotated[
+        float | None,
+        _opt(
+            "--read-timeout",
+            min=0.001,
+            help="Seconds to wait for each read [default: --timeout].",
+            panel=REQUESTS,
+        ),
+    ] = None
+    max_time: Annotated[
+        float | None,
+        _opt(
+            "--max-time",
+            min=0.001,
+            help="Seconds one attempt may take in all, body included.",
+            panel=REQUESTS,
+        ),
+    ] = None
+    follow_redirects: Annotated[
+        bool,
+        _opt("--follow-redirects/--no-follow-redirects", help="Follow redirects.", panel=REQUESTS),
+    ] = True
+    max_redirects: Annotated[
+        int, _opt("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
+    ] = 20
+    allow_downgrade: Annotated[
+        bool,
+        _opt("--allow-downgrade", help="Follow redirects from https to http.", panel=REQUESTS),
+    ] = False
+    retries: Annotated[
+        int, _opt("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
+    ] = 2
+    retry_on: Annotated[
+        str, _opt("--retry-on", help="Statuses retried (idempotent methods).", panel=LIMITS)
+    ] = "429,502,503,504"
+    retry_all_methods: Annotated[
+        bool,
+        _opt(
+            "--retry-all-methods",
+            help="Also retry non-idempotent methods after timeouts, resets and --retry-on.",
+            panel=LIMITS,
+        ),
+    ] = False
+    retry_delay: Annotated[
+        float,
+        _opt(
+            "--retry-delay", min=0, help="Base of the backoff (full jitter), seconds.", panel=LIMITS
+        ),
+    ] = 0.5
+    retry_max_delay: Annotated[
+        float,
+        _opt("--retry-max-delay", min=0, help="Longest computed wait, seconds.", panel=LIMITS),
+    ] = 30.0
+    retry_max_time: Annotated[
+        float,
+        _opt(
+            "--retry-max-time",
+            min=0,
+            help="No retry starts this many seconds after the first attempt; 0: no limit.",
+            panel=LIMITS,
+        ),
+    ] = 120.0
+    rate: Annotated[
+        str | None,
+        _opt("--rate", help="Requests per second for the batch: N/s, N/m or N/h.", panel=LIMITS),
+    ] = None
+    per_host_rate: Annotated[
+        str | None,
+        _opt(
+            "--per-host-rate", help="Requests per second to one host: N/s, N/m, N/h.", panel=LIMITS
+        ),
+    ] = None
+    grace: Annotated[
+        float,
+        _opt(
+            "--grace",
+            min=0,
+            help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
+            panel=LIMITS,
+        ),
+    ] = 5.0
+    http2: Annotated[
+        bool, _opt("--http2", help="Use HTTP/2 where the server offers it (ALPN).", panel=TRANSPORT)
+    ] = False
+    http2_prior_knowledge: Annotated[
+        bool,
+        _opt(
+            "--http2-prior-knowledge",
+            help="Speak HTTP/2 at once, also over cleartext (h2c).",
+            panel=TRANSPORT,
+        ),
+    ] = False
+    proxy: Annotated[
+        str | None,
+        _opt(
+            "--proxy",
+            help="Proxy URL: http://, https://, socks5:// or socks5h://, with user:pass@.",
+            panel=TRANSPORT,
+        ),
+    ] = None
+    noproxy: Annotated[
+        str | None,
+        _opt(
+            "--noproxy",
+            help="Comma-separated hosts, domains or CIDRs to reach directly; '*' for all.",
+            panel=TRANSPORT,
+        ),
+    ] = None
+    no_env_proxy: Annotated[
+        bool,
+        _opt(
+            "--no-env-proxy",
+            help="Ignore http_proxy, HTTPS_PROXY, ALL_PROXY and NO_PROXY.",
+            panel=TRANSPORT,
+        ),
+    ] = False
+    cacert: Annotated[
+        Path | None,
+        _opt("--cacert", help="Trust the CA certificates in this PEM file.", panel=TRANSPORT),
+    ] = None
+    capath: Annotated[
+        Path | None,
+        _opt("--capath", help="Trust the CA certificates in this directory.", panel=TRANSPORT),
+    ] = None
+    insecure: Annotated[
+        bool,
+        _opt("-k", "--insecure", help="Do not verify TLS certificates (warns).", panel=TRANSPORT),
+    ] = False
+    cert: Annotated[
+        Path | None,
+        _opt(
+            "--cert", help="Client certificate (PEM), with its key unless --key.", panel=TRANSPORT
+        ),
+    ] = None
+    key: Annotated[
+        Path | None, _opt("--key", help="Private key for --cert (PEM).", panel=TRANSPORT)
+    ] = None
+    tls_min: Annotated[
+        TlsVersionChoice | None,
+        _opt("--tls-min", help="Lowest TLS version to accept.", panel=TRANSPORT),
+    ] = None
+    user: Annotated[
+        str | None, _opt("-u", "--auth", help="USER:PASS for basic (or --digest) auth.", panel=AUTH)
+    ] = None
+    digest: Annotated[bool, _opt("--digest", help="Use digest auth with --auth.", panel=AUTH)] = (
+        False
+    )
+    bearer: Annotated[
+        str | None,
+        _opt(
+            "--bearer",
+            envvar="HX_BEARER",
+            show_envvar=True,
+            help="Bearer token; set HX_BEARER to keep it out of ps and shell history.",
+            panel=AUTH,
+        ),
+    ] = None
+    netrc: Annotated[bool, _opt("--netrc", help="Take credentials from ~/.netrc.", panel=AUTH)] = (
+        False
+    )
+    netrc_file: Annotated[
+        Path | None, _opt("--netrc-file", help="Take credentials from this netrc.", panel=AUTH)
+    ] = None
+    secret_header: Annotated[
+        list[str] | None,
+        _opt(
+            "--secret-header",
+            help="A header to redact and drop on cross-origin redirects; repeatable.",
+            panel=AUTH,
+        ),
+    ] = None
+    cookie_jar: Annotated[
+        Path | None,
+        _opt(
+            "--cookie-jar",
+            help="Load and save cookies in this Netscape cookies.txt, shared by all requests.",
+            panel=AUTH,
+        ),
+    ] = None
+    quiet: Annotated[
+        bool, _opt("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
+    ] = False
+
+    def warnings(self) -> list[str]:
+        if self.insecure:
+            return ["--insecure: TLS certificates are not verified; anyone on the path can listen"]
+        return []
+
+    def settings(self, **command_settings: Any) -> Settings:
+        """Settings from these options plus the command's own (``ordered``, ``output_dir``...)."""
+        headers = parse_option(
+            lambda: tuple(parse_header_option(h) for h in self.header or ()), "--header"
+        )
+        secret = SECRET_HEADERS | {name.lower() for name in self.secret_header or ()}
+        return Settings(
+            concurrency=self.concurrency,
+            per_host=self.per_host,
+            headers=headers,
+            timeouts=Timeouts(
+                connect=self.connect_timeout if self.connect_timeout is not None else self.timeout,
+                read=self.read_timeout if self.read_timeout is not None else self.timeout,
+                write=self.timeout,
+                pool=self.timeout,
+            ),
+            max_time=self.max_time,
+            redirects=RedirectPolicy(
+                follow=self.follow_redirects,
+                max_redirects=self.max_redirects,
+                allow_downgrade=self.allow_downgrade,
+                secret_headers=frozenset(secret),
+            ),
+            secret_headers=frozenset(secret),
+            http2=self.http2,
+            http2_prior_knowledge=self.http2_prior_knowledge,
+            tls=TlsOptions(
+                verify=not self.insecure,
+                cacert=self.cacert,
+                capath=self.capath,
+                cert=self.cert,
+                key=self.key,
+                min_version=self.tls_min.value if self.tls_min else None,
+            ),
+            proxies=ProxyOptions(
+                proxy=self.proxy, noproxy=self.noproxy, use_env=not self.no_env_proxy
+            ),
+            auth=AuthOptions(
+                user=self.user,
+                digest=self.digest,
+                bearer=self.bearer,
+                netrc=self.netrc,
+                netrc_file=self.netrc_file,
+            ),
+            cookie_jar=self.cookie_jar,
+            retry=RetryPolicy(
+                retries=self.retries,
+                retry_on=parse_option(
+                    lambda: StatusSet.parse(self.retry_on).members(), "--retry-on"
+                ),
+                delay=self.retry_delay,
+                max_delay=self.retry_max_delay,
+                max_time=self.retry_max_time or None,
+                all_methods=self.retry_all_methods,
+            ),
+            rate=_rate(self.rate, "--rate"),
+            per_host_rate=_rate(self.per_host_rate, "--per-host-rate"),
+            **command_settings,
+        )
+
+
+def _rate(text: str | None, option: str) -> float | None:
+    return None if text is None else parse_option(lambda: parse_rate(text), option)
+
+
+def with_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add NetworkOptions' fields to a command's parameters; pass them as ``options``."""
+    hints = typing.get_type_hints(NetworkOptions, include_extras=True)
+    fields = dataclasses.fields(NetworkOptions)
+    shared = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=hints[field.name],
+            default=field.default,
+        )
+        for field in fields
+    ]
+    signature = inspect.signature(func)
+    own = [p for p in signature.parameters.values() if p.name != "options"]
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> None:
+        options = NetworkOptions(**{field.name: kwargs.pop(field.name) for field in fields})
+        func(options=options, **kwargs)
+
+    command.__signature__ = signature.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
+    command.__annotations__ = {
+        **{p.name: p.annotation for p in own},
+        **{p.name: p.annotation for p in shared},
+    }
+    return command

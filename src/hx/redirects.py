@@ -1,0 +1,77 @@
+"""Following redirects ourselves, to decide what may cross to another origin.
+
+httpx drops only Authorization when a redirect leaves the origin; hx also
+drops every ``--secret-header``, refuses schemes other than http(s), refuses
+https-to-http unless allowed, and keeps cookies within one redirect chain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+
+from hx.redact import redact_url
+
+SCHEMES = ("http", "https")
+
+
+class RedirectRefused(Exception):
+    """A redirect hx will not follow (another scheme, or a downgrade to http)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RedirectPolicy:
+    follow: bool = True
+    max_redirects: int = 20
+    allow_downgrade: bool = False
+    secret_headers: frozenset[str] = frozenset()
+    """Lower-case header names dropped when a redirect leaves the origin."""
+
+
+async def send(
+    client: httpx.AsyncClient, request: httpx.Request, policy: RedirectPolicy
+) -> httpx.Response:
+    """Send ``request`` (streamed), following redirects as ``policy`` allows."""
+    response = await client.send(request, stream=True, follow_redirects=False)
+    chain_cookies = httpx.Cookies()
+    hops = 0
+    while policy.follow and response.next_request is not None:
+        next_request = response.next_request
+        try:
+            await response.aread()  # so the connection can be reused
+            hops += 1
+            _check(response.request, next_request, hops, policy)
+        finally:
+            await response.aclose()
+        chain_cookies.extract_cookies(response)
+        chain_cookies.set_cookie_header(next_request)
+        # auth=None: credentials were for the first request; httpx already
+        # carried Authorization over if (and only if) the origin is the same.
+        response = await client.send(next_request, stream=True, follow_redirects=False, auth=None)
+    return response
+
+
+def _check(
+    previous: httpx.Request, following: httpx.Request, hops: int, policy: RedirectPolicy
+) -> None:
+    target = following.url
+    if hops > policy.max_redirects:
+        raise httpx.TooManyRedirects(
+            f"more than {policy.max_redirects} redirects (last to {redact_url(str(target))})",
+            request=following,
+        )
+    if target.scheme not in SCHEMES:
+        raise RedirectRefused(f"redirect to unsupported scheme {target.scheme!r}")
+    if previous.url.scheme == "https" and target.scheme == "http" and not policy.allow_downgrade:
+        raise RedirectRefused(
+            "redirect from https to http refused (--allow-downgrade allows it): "
+            + redact_url(str(target))
+        )
+    if _origin(previous.url) != _origin(target):
+        for name in policy.secret_headers:
+            following.headers.pop(name, None)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port

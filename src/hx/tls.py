@@ -1,0 +1,80 @@
+"""The one SSL context of a run: trust store, client certificate, minimum version.
+
+Building a context loads the CA bundle (~15 ms), so a run builds exactly one
+and every connection, direct or through a proxy, shares it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import ssl
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import certifi
+
+from hx.errors import UsageError
+
+TlsVersion = Literal["1.2", "1.3"]
+_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+@dataclasses.dataclass(frozen=True)
+class TlsOptions:
+    verify: bool = True
+    cacert: Path | None = None
+    capath: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    min_version: TlsVersion | None = None
+
+
+def build_ssl_context(
+    options: TlsOptions, environ: Mapping[str, str] = os.environ
+) -> ssl.SSLContext:
+    """A client context trusting certifi's CAs, unless --cacert/--capath or
+    SSL_CERT_FILE/SSL_CERT_DIR name others."""
+    # Not create_default_context(): that loads the system store we may not want.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if options.verify:
+        _load_trust(context, options, environ)
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if options.min_version is not None:
+        context.minimum_version = _VERSIONS[options.min_version]
+    if options.key is not None and options.cert is None:
+        raise UsageError("--key needs --cert")
+    if options.cert is not None:
+        try:
+            context.load_cert_chain(options.cert, options.key)
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--cert {options.cert}: {_reason(exc)}") from exc
+    return context
+
+
+def _load_trust(context: ssl.SSLContext, options: TlsOptions, environ: Mapping[str, str]) -> None:
+    cafile = options.cacert or _env_path(environ, "SSL_CERT_FILE")
+    capath = options.capath or _env_path(environ, "SSL_CERT_DIR")
+    if cafile is None and capath is None:
+        cafile = Path(certifi.where())
+    option = "--cacert" if options.cacert else "--capath" if options.capath else "SSL_CERT_FILE/DIR"
+    if capath is not None and not capath.is_dir():
+        raise UsageError(f"{option} {capath}: not a directory")
+    try:
+        context.load_verify_locations(cafile=cafile, capath=capath)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"{option} {cafile or capath}: {_reason(exc)}") from exc
+
+
+def _env_path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name)
+    return Path(value) if value else None
+
+
+def _reason(exc: OSError | ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return getattr(exc, "reason", None) or str(exc)
+    return exc.strerror or str(exc)
