@@ -279,7 +279,10 @@ class Batch:
         attempts = 0
         result: Result | None = None
         while await self._sleep(host.pause.remaining()):
-            result = await self._attempt(spec, host)
+            outcome = await self._attempt(spec, host)
+            if outcome is None:
+                continue  # the host asked for a pause while this request queued
+            result = outcome
             attempts += 1
             if _interrupted(result):
                 break
@@ -296,7 +299,8 @@ class Batch:
         elapsed_ms = (time.monotonic() - first_start) * 1000
         return dataclasses.replace(result, attempts=attempts, elapsed_ms=elapsed_ms)
 
-    async def _attempt(self, spec: RequestSpec, host: _Host) -> Result:
+    async def _attempt(self, spec: RequestSpec, host: _Host) -> Result | None:
+        """One attempt; None if its host paused while it waited for a slot or the rate."""
         async with host.slots or contextlib.nullcontext(), self._slots:
             if self.stopping:
                 return self._unstarted(spec)
@@ -304,6 +308,9 @@ class Batch:
                 await self._rate.acquire()
             if host.rate is not None:
                 await host.rate.acquire()
+            if host.pause.remaining() > 0:
+                return None
+            started = time.perf_counter()
             try:
                 return await self._deadline_fetch(spec)
             except TimeoutError:
@@ -313,7 +320,10 @@ class Batch:
                     )
                 limit = self._settings.max_time
                 message = f"the attempt took longer than --max-time {limit:g} s"
-                return failed_result(spec, ErrorInfo(ErrorKind.TIMEOUT, message))
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                return failed_result(
+                    spec, ErrorInfo(ErrorKind.TIMEOUT, message), elapsed_ms=elapsed_ms
+                )
 
     async def _deadline_fetch(self, spec: RequestSpec) -> Result:
         """Fetch under ``max_time``, a deadline that stop() can also bring forward."""

@@ -63,7 +63,12 @@ class RequestDefaults:
 def open_source(source: str) -> IO[bytes]:
     """Open a path, or ``-`` for stdin, for binary reading; raise InputError naming it."""
     if source == "-":
-        return sys.stdin.buffer
+        # A reader of our own, not sys.stdin.buffer: a thread blocked reading
+        # it must not hold the lock that interpreter shutdown takes on stdin.
+        try:
+            return open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115
+        except (OSError, ValueError, AttributeError):  # no descriptor: an in-memory stdin
+            return sys.stdin.buffer
     try:
         if stat.S_ISDIR(os.stat(source).st_mode):
             raise InputError(f"{source}: is a directory")
