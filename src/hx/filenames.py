@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 MAX_NAME_BYTES = 200
 """Below the 255-byte limit of common file systems, leaving room for suffixes."""
@@ -52,3 +53,51 @@ def unique_path(
         number += 1
         candidate = directory / f"{name}.{number}"
     return candidate
+
+
+# One ``name=value`` parameter of a header, value a token or a quoted string.
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def content_disposition_name(header: str | None) -> str | None:
+    """The file name a Content-Disposition header suggests (RFC 6266), unsanitised.
+
+    ``filename*`` (RFC 8187, with its charset) wins over ``filename``.
+    """
+    if not header:
+        return None
+    params: dict[str, str] = {}
+    for key, raw in _PARAM.findall(";" + header.partition(";")[2]):
+        value = raw.strip()
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.setdefault(key.lower(), value)
+    extended = params.get("filename*")
+    if extended is not None:
+        charset, _, rest = extended.partition("'")
+        _language, _, encoded = rest.partition("'")
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return params.get("filename")
+
+
+def name_from_url(url: str) -> str:
+    """The last path segment of a URL, percent-decoded (may be empty)."""
+    path = urlsplit(url).path
+    return unquote(path.rsplit("/", 1)[-1])
+
+
+def download_name(disposition: str | None, final_url: str) -> str:
+    """A safe file name: Content-Disposition's, else the final URL's last segment.
+
+    Only the last component of a suggested path is kept, so
+    ``../../etc/passwd`` becomes ``passwd``.
+    """
+    for candidate in (content_disposition_name(disposition), name_from_url(final_url)):
+        if candidate:
+            base = re.split(r"[/\\]", candidate)[-1]
+            if base.strip(". "):
+                return safe_name(base)
+    return safe_name("", fallback=urlsplit(final_url).hostname or "download")

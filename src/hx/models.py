@@ -44,6 +44,10 @@ class RequestSpec:
     timeout: float | None = None
     retry: bool = False
     """The line's ``"retry": true``: retry even a non-idempotent method."""
+    output: str | None = None
+    """Downloads: where to save the file (relative to the target directory)."""
+    checksum: tuple[str, str] | None = None
+    """Downloads: ``(algorithm, hex digest)`` the file must match."""
 
     @property
     def record_id(self) -> str | int:
@@ -98,6 +102,8 @@ class Result:
     sha256: str | None = None
     skipped: bool = False
     """Not sent: the journal says an earlier run already did it."""
+    resumed_from: int | None = None
+    """Downloads: the offset the transfer continued from (0 for a fresh start)."""
     retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
     """The response's Retry-After in seconds, for the retry policy; never written."""
 
@@ -130,6 +136,8 @@ class Result:
         if self.path is not None:
             record["path"] = self.path
             record["sha256"] = self.sha256
+        if self.resumed_from is not None:
+            record["resumed_from"] = self.resumed_from
         if self.skipped:
             record["skipped"] = True
         return record
@@ -216,6 +224,8 @@ class Settings:
     """Total seconds for one attempt, body included (a slow drip cannot hold a slot)."""
     rate: float | None = None
     """Requests per second across the batch."""
+    max_size: int | None = None
+    """Bytes a body may have after decoding; larger ones fail with ``too_large``."""
     per_host_rate: float | None = None
     """Requests per second to any one host."""
     backlog: int = 0

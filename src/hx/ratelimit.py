@@ -26,7 +26,10 @@ def parse_rate(text: str) -> float:
 
 
 class RateLimiter:
-    """At most ``rate`` acquisitions per second, spaced evenly (burst of one)."""
+    """At most ``rate`` units per second, spaced evenly (burst of one acquisition).
+
+    A unit is a request for ``--rate`` and a byte for ``--limit-rate``.
+    """
 
     def __init__(
         self,
@@ -42,10 +45,10 @@ class RateLimiter:
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
-    async def acquire(self) -> None:
+    async def acquire(self, units: float = 1.0) -> None:
         now = self._now()
         start = now if self._next_free is None else max(now, self._next_free)
-        self._next_free = start + self.interval
+        self._next_free = start + self.interval * units
         if start > now:
             await self._sleep(start - now)
 

@@ -1,4 +1,4 @@
-"""Runs one ``hx fetch``: input -> engine -> records, with progress, signals and summary.
+"""Runs one command's batch: items -> engine -> records, with progress, signals and summary.
 
 No typer or rich here: the CLI hands in a progress reporter and a way to tell
 people things, and gets back the summary and the exit code.
@@ -11,15 +11,17 @@ import contextlib
 import dataclasses
 import json
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from hx.client import build_client
-from hx.engine import Batch, ItemSource, ThreadedItemSource
+from hx.cookies import save_cookie_jar
+from hx.engine import Batch, Fetcher, ItemSource, ThreadedItemSource
 from hx.errors import ExitCode, OutputError
+from hx.fetch import fetch
 from hx.journal import FileJournal
-from hx.models import Result, Settings
+from hx.models import InputItem, Result, Settings
 from hx.records import RecordWriter
 from hx.sources import (
     InputFormat,
@@ -39,20 +41,25 @@ class Reporter(Protocol):
     def advance(self, result: Result) -> None: ...
 
 
+Notify = Callable[[str], None]
+
+
 @dataclasses.dataclass(frozen=True)
-class FetchJob:
-    source: str
+class BatchJob:
+    """What every batch command shares: settings and where results go."""
+
     settings: Settings
-    defaults: RequestDefaults = RequestDefaults()
-    input_format: InputFormat = "auto"
     output_file: Path | None = None
+    """Records go here instead of stdout."""
+    write_records: bool = True
+    """False when stdout carries a body (``hx download -o -``) and no --output-file."""
     summary_json: Path | None = None
     journal: Path | None = None
     grace: float = 5.0
 
 
 @dataclasses.dataclass
-class FetchOutcome:
+class Outcome:
     summary: Summary
     exit_code: ExitCode
 
@@ -61,58 +68,84 @@ _SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TE
 
 
 async def run_fetch(
-    job: FetchJob, progress: Reporter, notify: Callable[[str], None]
-) -> FetchOutcome:
-    """Run the whole batch; raise HxError only for batch-level problems."""
-    stream = open_source(job.source)
-    fmt = detect_format(job.source, job.input_format)
+    job: BatchJob,
+    source: str,
+    progress: Reporter,
+    notify: Notify,
+    input_format: InputFormat = "auto",
+    defaults: RequestDefaults | None = None,
+) -> Outcome:
+    """``hx fetch``: the requests read from ``source`` (a path, or ``-``)."""
+    stream = open_source(source)
+    blocking = stream_is_blocking(stream)
+    with contextlib.closing(stream) if source != "-" else contextlib.nullcontext():
+        items = read_items(stream, detect_format(source, input_format), defaults)
+        count_lines_of = None if blocking else Path(source)
+        return await run_batch(job, items, blocking, progress, notify, fetch, count_lines_of)
+
+
+async def run_batch(
+    job: BatchJob,
+    items: Iterable[InputItem],
+    blocking: bool,
+    progress: Reporter,
+    notify: Notify,
+    fetcher: Fetcher,
+    count_lines_of: Path | None = None,
+) -> Outcome:
+    """Run ``items`` with ``fetcher``; raise HxError only for batch-level problems.
+
+    ``blocking`` says reading ``items`` may wait on another process (a pipe);
+    ``count_lines_of`` is a file whose request lines give the progress total.
+    """
     builder = SummaryBuilder()
     received: list[signal.Signals] = []
-    with contextlib.closing(stream) if job.source != "-" else contextlib.nullcontext():
-        items = read_items(stream, fmt, job.defaults)
-        journal = FileJournal(job.journal) if job.journal else None
+    journal = FileJournal(job.journal) if job.journal else None
+    try:
         async with build_client(job.settings) as client:
-            batch = Batch(client, job.settings, journal=journal)
-            source = ThreadedItemSource(items) if stream_is_blocking(stream) else ItemSource(items)
-            counting = _count_in_background(job.source, stream_is_blocking(stream), progress)
-            with (
-                _stop_on_signals(batch, job.grace, received, notify),
-                RecordWriter(job.output_file) as writer,
-            ):
-                try:
+            batch = Batch(client, job.settings, fetcher, journal)
+            source = ThreadedItemSource(items) if blocking else ItemSource(items)
+            counting = _count_in_background(count_lines_of, progress)
+            try:
+                with (
+                    _stop_on_signals(batch, job.grace, received, notify),
+                    RecordWriter(job.output_file) as writer,
+                ):
                     async for result in batch.results(source):
-                        writer.write(result)
+                        if job.write_records:
+                            writer.write(result)
                         builder.add(result)
                         progress.advance(result)
-                finally:
-                    if counting is not None:
-                        counting.cancel()
-                    if journal is not None:
-                        journal.close()
+            finally:
+                if counting is not None:
+                    counting.cancel()
+                if job.settings.cookie_jar is not None:
+                    save_cookie_jar(client.cookies.jar, job.settings.cookie_jar)
+    finally:
+        if journal is not None:
+            journal.close()
     summary = builder.build()
     if job.summary_json is not None:
         _write_summary(job.summary_json, summary)
     exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
-    return FetchOutcome(summary, exit_code)
+    return Outcome(summary, exit_code)
 
 
-def _count_in_background(
-    source: str, blocking: bool, progress: Reporter
-) -> asyncio.Task[None] | None:
-    """Count a regular file's request lines in a thread so the bar can show a total."""
-    if blocking:
+def _count_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
+    """Count a file's request lines in a thread so the bar can show a total."""
+    if path is None:
         return None
 
     async def count() -> None:
         with contextlib.suppress(OSError):
-            progress.set_total(await asyncio.to_thread(count_request_lines, Path(source)))
+            progress.set_total(await asyncio.to_thread(count_request_lines, path))
 
     return asyncio.create_task(count())
 
 
 @contextlib.contextmanager
 def _stop_on_signals(
-    batch: Batch, grace: float, received: list[signal.Signals], notify: Callable[[str], None]
+    batch: Batch, grace: float, received: list[signal.Signals], notify: Notify
 ) -> Iterator[None]:
     """First SIGINT/SIGTERM: stop reading, give requests ``grace`` seconds. Second: stop now."""
     loop = asyncio.get_running_loop()

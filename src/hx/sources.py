@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from hx.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, Pairs, RequestSpec
 from hx.redact import redact_url
@@ -44,6 +45,7 @@ NDJSON_KEYS = (
     "timeout",
     "retry",
 )
+DOWNLOAD_KEYS = ("url", "output", "sha256", "checksum", "headers", "id")
 SCHEMES = ("http", "https")
 
 # RFC 9110 token characters, for methods and header names.
@@ -93,7 +95,10 @@ def detect_format(source: str, requested: InputFormat) -> InputFormat:
 
 
 def read_items(
-    stream: IO[bytes], fmt: InputFormat = "auto", defaults: RequestDefaults | None = None
+    stream: IO[bytes],
+    fmt: InputFormat = "auto",
+    defaults: RequestDefaults | None = None,
+    ndjson_keys: tuple[str, ...] = NDJSON_KEYS,
 ) -> Iterator[InputItem]:
     """Yield a RequestSpec or BadLine for every request line of ``stream``.
 
@@ -110,7 +115,7 @@ def read_items(
             fmt = "ndjson" if text.startswith("{") else "urls"
         try:
             if fmt == "ndjson":
-                spec = parse_ndjson_line(number, text, defaults)
+                spec = parse_ndjson_line(number, text, defaults, ndjson_keys)
             else:
                 spec = parse_url_line(number, text, defaults)
         except LineError as exc:
@@ -170,17 +175,19 @@ def parse_url_line(number: int, text: str, defaults: RequestDefaults) -> Request
     )
 
 
-def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> RequestSpec:
-    """An NDJSON line: an object with ``url`` and optional request fields."""
+def parse_ndjson_line(
+    number: int, text: str, defaults: RequestDefaults, keys: tuple[str, ...] = NDJSON_KEYS
+) -> RequestSpec:
+    """An NDJSON line: an object with ``url`` and optional fields among ``keys``."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LineError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(obj, dict):
         raise LineError(f"expected a JSON object, got {_json_type(obj)}")
-    unknown = [key for key in obj if key not in NDJSON_KEYS]
+    unknown = [key for key in obj if key not in keys]
     if unknown:
-        raise LineError(f"unknown key {unknown[0]!r} (allowed: {', '.join(NDJSON_KEYS)})")
+        raise LineError(f"unknown key {unknown[0]!r} (allowed: {', '.join(keys)})")
     if "url" not in obj:
         raise LineError("missing required key 'url'")
 
@@ -226,6 +233,8 @@ def parse_ndjson_line(number: int, text: str, defaults: RequestDefaults) -> Requ
         files=files,
         timeout=float(timeout) if timeout is not None else None,
         retry=retry,
+        output=_expect(obj, "output", str) if "output" in obj else None,
+        checksum=_checksum(obj),
     )
 
 
@@ -255,6 +264,19 @@ def _ndjson_body(
         pairs = _string_map(data, "data")
         return urlencode(pairs).encode(), "application/x-www-form-urlencoded", (), ()
     return defaults.content, defaults.content_type, (), ()
+
+
+def _checksum(obj: dict[str, Any]) -> tuple[str, str] | None:
+    if "sha256" in obj and "checksum" in obj:
+        raise LineError("'sha256' and 'checksum' cannot both be given")
+    try:
+        if "sha256" in obj:
+            return check_digest("sha256", _expect(obj, "sha256", str))
+        if "checksum" in obj:
+            return parse_checksum(_expect(obj, "checksum", str))
+    except ValueError as exc:
+        raise LineError(str(exc)) from None
+    return None
 
 
 def check_url(text: str, base_url: str | None = None) -> str:

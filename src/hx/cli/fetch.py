@@ -14,7 +14,7 @@ from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
 from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, parse_option, with_options
 from hx.errors import ExitCode, UsageError
 from hx.models import StatusSet
-from hx.runner import FetchJob, run_fetch
+from hx.runner import BatchJob, run_fetch
 from hx.sources import RequestDefaults, check_method, check_url
 
 
@@ -153,7 +153,7 @@ def fetch(
     """
     err = console.make_console()
 
-    def build_job() -> FetchJob:
+    def run() -> ExitCode:
         settings = options.settings(
             ok_status=parse_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
             ordered=ordered,
@@ -161,24 +161,26 @@ def fetch(
             include_body=body,
             output_dir=_output_dir(output_dir),
         )
-        return FetchJob(
-            source=source,
+        job = BatchJob(
             settings=settings,
-            defaults=_request_defaults(source, method, data, json_body, base_url),
-            input_format=input_format.value,
             output_file=output_file,
             summary_json=summary_json,
             journal=journal,
             grace=options.grace,
         )
-
-    def run() -> ExitCode:
-        job = build_job()
+        defaults = _request_defaults(source, method, data, json_body, base_url)
         for text in options.warnings():
             console.warning(err, text)
         with console.BatchProgress(err, enabled=not options.quiet) as progress:
             outcome = asyncio.run(
-                run_fetch(job, progress, notify=lambda text: console.notice(err, text))
+                run_fetch(
+                    job,
+                    source,
+                    progress,
+                    notify=lambda text: console.notice(err, text),
+                    input_format=input_format.value,
+                    defaults=defaults,
+                )
             )
         if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
             raise UsageError(f"{source}: no requests (empty, or only blank and comment lines)")
