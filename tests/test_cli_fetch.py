@@ -233,6 +233,15 @@ def test_unusable_input_file_is_a_usage_error(tmp_path: Path, case: str) -> None
     assert_usage_error(result, str(path))
 
 
+def test_empty_input_leaves_no_output_files(tmp_path: Path) -> None:
+    source = tmp_path / "empty.txt"
+    source.write_text("# nothing to do\n")
+    out, summary = tmp_path / "records.ndjson", tmp_path / "summary.json"
+    result = hx("fetch", source, "--output-file", out, "--summary-json", summary)
+    assert_usage_error(result, str(source))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
+
+
 # -- usage errors --------------------------------------------------------------
 
 
@@ -258,6 +267,11 @@ def test_bad_option_is_a_usage_error(
     if "--json" in options and "--data" in options:
         assert "--json" in result.stderr
     assert len(server.requests) == server_requests  # nothing was sent
+
+
+def test_data_from_stdin_with_stdin_source_is_a_usage_error(server: TestServer) -> None:
+    result = hx("fetch", "-", "--data", "@-", input=server.url("/echo") + "\n")
+    assert_usage_error(result, "--data", "stdin")
 
 
 def test_zero_concurrency_is_a_usage_error(server: TestServer, tmp_path: Path) -> None:
@@ -620,12 +634,8 @@ def test_url_credentials_never_printed(
     assert recs[5]["error"]["kind"] == "invalid_input"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: sources.parse_url_line puts the raw line (password included) in the"
-    " error message of a URL line containing whitespace; only the url field is redacted",
-)
 def test_credentials_not_printed_for_bad_url_line(server: TestServer, tmp_path: Path) -> None:
+    # The error message quotes the line: it must quote it redacted.
     line = server.url("/a b").replace("http://", "http://user:secret@", 1)
     result = hx("fetch", write_lines(tmp_path / "urls.txt", [line]), "-q")
     assert result.exit_code == 4
@@ -633,16 +643,23 @@ def test_credentials_not_printed_for_bad_url_line(server: TestServer, tmp_path: 
     assert "secret" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: redact.redact_url returns the URL unchanged when urlsplit raises"
-    " ValueError (e.g. 'http://user:secret@[bad/'), so the password is written in full",
-)
 def test_credentials_not_printed_for_unparseable_url(tmp_path: Path) -> None:
-    result = hx("fetch", write_lines(tmp_path / "urls.txt", ["http://user:secret@[bad/"]), "-q")
+    # urlsplit() raises on this URL; redaction must not give up on it.
+    source = write_lines(tmp_path / "urls.txt", ["http://user:secret@[bad/"])
+    # The bad host goes to the resolver: keep a slow one from stalling the test.
+    result = hx("fetch", source, "--retries", "0", "--timeout", "2", "-q")
     assert result.exit_code == 4
     assert len(records(result)) == 1
     assert "secret" not in result.stdout
+
+
+def test_unclosed_ipv6_bracket_is_invalid_input(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "urls.txt", ["http://[bad/"])
+    result = hx("fetch", source, "--retries", "0", "--timeout", "2", "-q")
+    assert result.exit_code == 4
+    [rec] = records(result)
+    assert rec["error"]["kind"] == "invalid_input"
+    assert rec["error"]["message"].startswith("line 1: ")
 
 
 # -- redirects and timeouts ----------------------------------------------------

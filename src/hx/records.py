@@ -55,8 +55,14 @@ class RecordWriter:
         self.written += 1
 
     def close(self) -> None:
-        """Put the records file in place; every record written so far is in it."""
+        """Put the records file in place; every record written so far is in it.
+
+        No records (an empty input) leave no file, like any other input error.
+        """
         if self._part is None or self._part.committed:
+            return
+        if self.written == 0:
+            self._part.__exit__(None, None, None)
             return
         try:
             self._part.commit()

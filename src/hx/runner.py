@@ -125,7 +125,7 @@ async def run_batch(
         if journal is not None:
             journal.close()
     summary = builder.build()
-    if job.summary_json is not None:
+    if job.summary_json is not None and summary.total:
         _write_summary(job.summary_json, summary)
     exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
     return Outcome(summary, exit_code)

@@ -294,6 +294,8 @@ def check_url(text: str, base_url: str | None = None) -> str:
         raise LineError(f"unsupported scheme {url.scheme!r} (only http and https)")
     if not url.host:
         raise LineError(f"URL has no host: {_excerpt(text)}")
+    if "%" in url.host:  # httpx percent-encodes what cannot be in a host, e.g. "[bad"
+        raise LineError(f"invalid host in URL: {_excerpt(text)}")
     return str(url) if base_url is not None else text
 
 
