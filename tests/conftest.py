@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fault_server import Blackhole, FaultServer
+from proxy_servers import ProxyProcess
 from server import TestServer
+from tls_servers import AsgiServer, Certificates, server_context
 
 if TYPE_CHECKING:
     import trustme
@@ -93,3 +95,40 @@ def tls_server(tls_ca: trustme.CA) -> Iterator[TestServer]:
     with TestServer(ssl_context=ctx) as srv:
         yield srv
     _fail_on_handler_errors(srv)
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """PEM files from ``tls_ca``: the CA, a client cert and key; leaves for the servers."""
+    return Certificates(tls_ca, tmp_path_factory.mktemp("certs"))
+
+
+def _fail_on_asgi_errors(srv: AsgiServer) -> None:
+    if srv.errors:
+        pytest.fail(f"ASGI test server raised: {srv.errors!r}")
+
+
+@pytest.fixture(scope="session")
+def h2_server(tls_certs: Certificates) -> Iterator[AsgiServer]:
+    """hypercorn on 127.0.0.1 (tests/tls_servers.py): HTTPS with h2 and http/1.1 by ALPN,
+    cert for 127.0.0.1/localhost from ``tls_ca``; ``h2c_url()`` is its cleartext port."""
+    context = server_context(tls_certs.server, alpn=["h2", "http/1.1"])
+    with AsgiServer(context) as srv:
+        yield srv
+    _fail_on_asgi_errors(srv)
+
+
+@pytest.fixture(scope="session")
+def proxies() -> Iterator[ProxyProcess]:
+    """Real proxies (pproxy, tests/proxy_servers.py) on 127.0.0.1, with a connection log.
+
+    ``ports[0]`` HTTP proxy, no auth; ``ports[1]`` HTTP proxy, user ``alice`` password
+    ``proxy-secret``; ``ports[2]`` SOCKS5, user ``sam`` password ``socks-secret``.
+    """
+    listeners = (
+        "http://127.0.0.1:0",
+        "http://127.0.0.1:0#alice:proxy-secret",
+        "socks5://127.0.0.1:0#sam:socks-secret",
+    )
+    with ProxyProcess(*listeners) as proc:
+        yield proc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +193,51 @@ def test_console_script(server: TestServer, tmp_path: Path) -> None:
     assert proc.stderr == b""
     [rec] = parse_records(proc.stdout)
     assert (rec["status"], rec["ok"]) == (200, True)
+
+
+@contextlib.contextmanager
+def hx_on_open_stdin(server: TestServer) -> Iterator[subprocess.Popen[bytes]]:
+    """``hx fetch -`` fed three URLs through a pipe that stays open; first record read."""
+    proc = subprocess.Popen(
+        [*HX, "fetch", "-", "-c", "2", "--grace", "0.5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=hx_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(f"{server.url('/status/200')}\n".encode() * 3)
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["status"] == 200
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()  # waits, and closes stdin, stdout and stderr
+
+
+def wait_with_stdin_open(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
+    returncode = proc.wait(timeout=15)
+    assert proc.stderr is not None
+    return returncode, proc.stderr.read().decode()
+
+
+def test_sigint_with_stdin_still_open(server: TestServer) -> None:
+    # `producer | hx fetch -` with the producer still running: the input reader is
+    # blocked on the pipe when hx exits, which must not abort the interpreter.
+    with hx_on_open_stdin(server) as proc:
+        proc.send_signal(signal.SIGINT)
+        returncode, stderr = wait_with_stdin_open(proc)
+    assert "Fatal Python error" not in stderr
+    assert returncode == 130
+
+
+def test_reader_leaving_with_stdin_still_open(server: TestServer) -> None:
+    # `producer | hx fetch - | head -1`
+    with hx_on_open_stdin(server) as proc:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        returncode, stderr = wait_with_stdin_open(proc)
+    assert "Fatal Python error" not in stderr
+    assert returncode == 141

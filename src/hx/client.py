@@ -33,9 +33,8 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     t = settings.timeouts
     # Keep-alive limit = connection limit: httpcore closes idle connections
     # once the total exceeds the keep-alive limit (httpcore #1000).
-    limits = httpx.Limits(
-        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-    )
+    pool_size = settings.pool_size or settings.concurrency
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
     make_transport = transport_factory(
         build_ssl_context(settings.tls, environ),
         limits,

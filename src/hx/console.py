@@ -12,6 +12,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
@@ -20,6 +21,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 from rich.text import Text
 
@@ -110,6 +112,88 @@ class BatchProgress:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+class DownloadProgress:
+    """A bar per active file plus an overall bar on a terminal; a plain line per file off it."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self._console = console
+        self._enabled = enabled
+        self._progress: Progress | None = None
+        self._overall = TaskID(0)
+        self._files: dict[int, TaskID] = {}
+        self._overall_total = 0
+        if enabled and console.is_terminal:
+            self._progress = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                transient=True,
+            )
+
+    # TransferReporter: bytes as they arrive.
+    def started(self, key: int, name: str, total: int | None, done: int) -> None:
+        if self._progress is None:
+            return
+        if key in self._files:  # a retry: the file's bar starts again from disk
+            self._progress.remove_task(self._files.pop(key))
+        self._files[key] = self._progress.add_task(_shorten(name), total=total, completed=done)
+        if total is not None:
+            self._overall_total += total
+            self._progress.update(self._overall, total=self._overall_total)
+        self._progress.update(self._overall, advance=done)
+
+    def transferred(self, key: int, count: int) -> None:
+        if self._progress is not None and key in self._files:
+            self._progress.update(self._files[key], advance=count)
+            self._progress.update(self._overall, advance=count)
+
+    def ended(self, key: int) -> None:
+        if self._progress is not None and key in self._files:
+            self._progress.remove_task(self._files.pop(key))
+
+    # Reporter: one result per file.
+    def set_total(self, total: int) -> None:
+        pass
+
+    def advance(self, result: Result) -> None:
+        if not self._enabled:
+            return
+        if result.ok:
+            speed = result.bytes / (result.elapsed_ms / 1000) if result.elapsed_ms else 0.0
+            text = (
+                f"hx: saved {result.path} ({_size(result.bytes)} in"
+                f" {result.elapsed_ms / 1000:.1f} s, {_size(int(speed))}/s)"
+            )
+            self._console.print(text, markup=False, highlight=False)
+        elif result.error is not None:
+            text = f"hx: failed {result.url}: {result.error.kind}: {result.error.message}"
+            self._console.print(text, markup=False, style="red")
+
+    def __enter__(self) -> DownloadProgress:
+        if self._progress is not None:
+            self._progress.start()
+            self._overall = self._progress.add_task("all files", total=None)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _shorten(name: str, width: int = 30) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def print_summary(console: Console, summary: Summary) -> None:

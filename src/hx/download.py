@@ -36,8 +36,8 @@ from hx.redact import redact_url
 _CONTENT_RANGE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _MIN_SEGMENT = 1 << 20
 """Files smaller than this per segment are not worth splitting."""
-_SAVE_EVERY = 8 << 20
-"""Segment progress is saved to the state file at least every 8 MiB."""
+_SAVE_EVERY = 2 << 20
+"""A segment's progress is saved to the state file every 2 MiB it advances."""
 
 
 class TransferReporter(Protocol):
@@ -134,13 +134,13 @@ class Downloader:
         self._reporter = reporter or _Silent()
         self._bandwidth = RateLimiter(options.limit_rate) if options.limit_rate else None
         # Targets this run has started: a retry continues them even without -C.
-        self._started: dict[int, Path] = {}
+        self._started: dict[RequestSpec, Path] = {}
 
     async def __call__(
         self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     ) -> Result:
         started = time.perf_counter()
-        key = spec.line
+        key = id(spec)  # stable while the spec's download runs
         status: int | None = None
         try:
             saved = await self._download(client, spec, settings)
@@ -171,7 +171,6 @@ class Downloader:
             )
         finally:
             self._reporter.ended(key)
-        target = self._started.get(key)
         return Result(
             id=spec.record_id,
             line=spec.line,
@@ -182,7 +181,6 @@ class Downloader:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             error=error,
             attempts=1,
-            path=str(target) if target is not None else None,
         )
 
     async def _download(
@@ -190,7 +188,7 @@ class Downloader:
     ) -> _Saved:
         if self.options.to_stdout:
             return await self._to_stdout(client, spec, settings)
-        target = self._started.get(spec.line) or self._explicit_target(spec)
+        target = self._started.get(spec) or self._explicit_target(spec)
         response: httpx.Response | None = None
         if target is None:
             # The name comes from the response (Content-Disposition, final URL).
@@ -203,7 +201,7 @@ class Downloader:
             if self._continuable(spec, target) or target.exists():
                 await response.aclose()  # a ranged request (or none) follows instead
                 response = None
-        self._started[spec.line] = target
+        self._started[spec] = target
         try:
             return await self._into(target, client, spec, settings, response)
         finally:
@@ -225,7 +223,7 @@ class Downloader:
 
     def _continuable(self, spec: RequestSpec, target: Path) -> bool:
         """May this attempt continue ``target``'s part file?"""
-        if not (self.options.resume or self._started.get(spec.line) == target):
+        if not (self.options.resume or self._started.get(spec) == target):
             return False
         state = _State.load(target)
         return (
@@ -303,9 +301,9 @@ class Downloader:
             state = _State(_url_hash(spec.url), validator, total, _plan(total, self.options.split))
             return await self._segmented(target, client, spec, settings, state, response)
         _State(_url_hash(spec.url), validator, total).save(target)
-        self._reporter.started(spec.line, target.name, total, offset)
+        self._reporter.started(id(spec), target.name, total, offset)
         hashers = _hashers(spec, _part(target) if offset else None, offset)
-        await self._stream(_part(target), response, offset, settings, spec.line, hashers)
+        await self._stream(_part(target), response, offset, settings, id(spec), hashers)
         return self._finish(target, spec, total, response, offset, hashers)
 
     async def _stream(
@@ -356,7 +354,7 @@ class Downloader:
         try:
             os.ftruncate(fd, state.size)
             state.save(target)
-            self._reporter.started(spec.line, target.name, state.size, done_before)
+            self._reporter.started(id(spec), target.name, state.size, done_before)
             async with asyncio.TaskGroup() as group:
                 for segment in state.segments:
                     if segment[0] + segment[2] <= segment[1]:
@@ -367,7 +365,8 @@ class Downloader:
             raise group_error.exceptions[0] from None
         finally:
             os.close(fd)
-            state.save(target)  # even when cancelled: the next run resumes each segment
+            if _State.path_for(target).exists():
+                state.save(target)  # even when cancelled: the next run resumes each segment
         return self._finish(target, spec, state.size, first, resumed_from=done_before)
 
     async def _segment(
@@ -388,6 +387,13 @@ class Downloader:
         )
         response = await redirects.send(client, request, settings.redirects)
         try:
+            if response.status_code == 200 and state.validator:
+                # If-Range did not match: the file changed. Forget the segments
+                # so the retry starts a fresh download.
+                _State.path_for(target).unlink(missing_ok=True)
+                raise DownloadFailed(
+                    ErrorKind.PROTOCOL, "the file changed on the server; starting over", 200
+                )
             if response.status_code != 206 or _content_range(response)[:2] != (start + done, end):
                 raise DownloadFailed(
                     ErrorKind.PROTOCOL,
@@ -403,7 +409,7 @@ class Downloader:
                 _pwrite_all(fd, chunk, position)
                 segment[2] += len(chunk)
                 unsaved += len(chunk)
-                self._reporter.transferred(spec.line, len(chunk))
+                self._reporter.transferred(id(spec), len(chunk))
                 if unsaved >= _SAVE_EVERY:
                     state.save(target)
                     unsaved = 0

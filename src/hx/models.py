@@ -201,6 +201,8 @@ class Settings:
 
     concurrency: int = 10
     per_host: int | None = None
+    pool_size: int = 0
+    """Connections the pool may hold; 0 means ``concurrency``."""
     headers: Pairs = ()
     """Sent with every request; a line's own header of the same name wins."""
     timeouts: Timeouts = Timeouts()

@@ -5,6 +5,7 @@ own module; :func:`hx.cli.app.exit_code_of` is the one place where errors
 become exit codes.
 """
 
+from hx.cli import download as _download  # noqa: F401 - registers the command
 from hx.cli import fetch as _fetch  # noqa: F401 - registers the command
 from hx.cli.app import app, main
 

@@ -1,0 +1,288 @@
+"""``hx download``: files streamed to disk, resumable, split, verified."""
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hx import console
+from hx.checksums import check_digest, parse_checksum
+from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
+from hx.cli.options import OUTPUT, NetworkOptions, parse_option, with_options
+from hx.download import Downloader, DownloadOptions
+from hx.errors import ExitCode, UsageError
+from hx.models import InputItem, RequestSpec
+from hx.runner import BatchJob, run_batch
+from hx.sources import (
+    DOWNLOAD_KEYS,
+    RequestDefaults,
+    check_url,
+    detect_format,
+    open_source,
+    read_items,
+    stream_is_blocking,
+)
+from hx.units import parse_size
+
+FILES = "Files"
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@with_options
+def download(
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="URLs to download; a bare name like big.zip is resolved against --base-url.",
+            show_default=False,
+        ),
+    ],
+    options: NetworkOptions,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "-i",
+            "--input-file",
+            help="URL list or NDJSON (url, output, sha256, checksum, headers, id); '-': stdin.",
+            rich_help_panel=FILES,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Save the (single) download here; '-' writes it to stdout.",
+            rich_help_panel=FILES,
+        ),
+    ] = None,
+    directory: Annotated[
+        Path,
+        typer.Option("-d", "--dir", help="Directory to save files in.", rich_help_panel=FILES),
+    ] = Path("."),
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            envvar="HX_BASE_URL",
+            show_envvar=True,
+            help="Resolve bare names and relative URLs against this.",
+            rich_help_panel=FILES,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "-C",
+            "--continue",
+            help="Resume NAME.part from an earlier run (If-Range keeps it consistent).",
+            rich_help_panel=FILES,
+        ),
+    ] = False,
+    split: Annotated[
+        int,
+        typer.Option(
+            "--split",
+            min=1,
+            max=64,
+            help="Connections per file when the server supports ranges.",
+            rich_help_panel=FILES,
+        ),
+    ] = 1,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace existing files (else: NAME.1, NAME.2 ...).",
+            rich_help_panel=FILES,
+        ),
+    ] = False,
+    sha256: Annotated[
+        str | None,
+        typer.Option("--sha256", help="Expected SHA-256 of the file.", rich_help_panel=FILES),
+    ] = None,
+    checksum: Annotated[
+        str | None,
+        typer.Option(
+            "--checksum",
+            help="Expected digest as ALGO=HEX (sha256, sha512, sha1, md5).",
+            rich_help_panel=FILES,
+        ),
+    ] = None,
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size", help="Fail files larger than this (e.g. 500M).", rich_help_panel=FILES
+        ),
+    ] = None,
+    limit_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--limit-rate",
+            help="Bandwidth cap across all files, bytes per second (e.g. 2M).",
+            rich_help_panel=FILES,
+        ),
+    ] = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Stream to disk in constant memory (always on; accepted for clarity).",
+            rich_help_panel=FILES,
+        ),
+    ] = True,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-file",
+            help="Write records to FILE instead of stdout.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    summary_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-json",
+            help="Also write the summary as JSON to FILE.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+) -> None:
+    """Download URLs to files: streamed, atomic (NAME.part renamed when complete), resumable.
+
+    One NDJSON record per file goes to stdout (path, bytes, sha256, elapsed,
+    resumed_from, status, error); progress and one line per file go to stderr.
+
+    Examples:
+
+      hx download https://example.org/big.zip --stream
+
+      hx download -C --split 4 --sha256 9f86d0... https://example.org/big.iso -d isos/
+
+      hx download -i files.ndjson -c 4 --limit-rate 10M
+
+      HX_BASE_URL=https://mirror.example.org/pub hx download big.zip
+    """
+    err = console.make_console()
+
+    def run() -> ExitCode:
+        given = list(urls or ())
+        if not given and input_file is None:
+            raise UsageError("give URLs to download, or -i FILE")
+        single = len(given) == 1 and input_file is None
+        if output is not None and not single:
+            raise UsageError("-o/--output needs exactly one URL (use -d DIR, or 'output' in -i)")
+        expected = _expected_digest(sha256, checksum)
+        if expected is not None and not single:
+            raise UsageError("--sha256/--checksum need exactly one URL (use 'sha256' in -i)")
+        to_stdout = output == "-"
+        if to_stdout and split > 1:
+            raise UsageError("--split cannot write to stdout (-o -)")
+        settings = options.settings(
+            max_size=parse_option(lambda: parse_size(max_size), "--max-size") if max_size else None,
+            # Each file may hold --split connections at once.
+            pool_size=options.concurrency * split,
+        )
+        downloads = DownloadOptions(
+            directory=_directory(directory),
+            overwrite=overwrite,
+            resume=resume,
+            split=split,
+            limit_rate=(
+                parse_option(lambda: float(parse_size(limit_rate)), "--limit-rate")
+                if limit_rate
+                else None
+            ),
+            to_stdout=to_stdout,
+        )
+        job = BatchJob(
+            settings=settings,
+            output_file=output_file,
+            write_records=not to_stdout or output_file is not None,
+            summary_json=summary_json,
+            grace=options.grace,
+        )
+        for text in options.warnings():
+            console.warning(err, text)
+        arg_specs = [
+            _spec(number, url, base_url, None if to_stdout else output, expected)
+            for number, url in enumerate(given, start=1)
+        ]
+        with (
+            _input_items(input_file, base_url) as (file_items, blocking),
+            console.DownloadProgress(err, enabled=not options.quiet) as progress,
+        ):
+            items = itertools.chain(arg_specs, file_items)
+            outcome = asyncio.run(
+                run_batch(
+                    job,
+                    items,
+                    blocking,
+                    progress,
+                    notify=lambda text: console.notice(err, text),
+                    fetcher=Downloader(downloads, progress),
+                )
+            )
+        if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
+            raise UsageError(f"{input_file}: no URLs (empty, or only blank and comment lines)")
+        if not options.quiet:
+            console.print_summary(err, outcome.summary)
+        return outcome.exit_code
+
+    raise typer.Exit(exit_code_of(err, run))
+
+
+def _spec(
+    number: int,
+    url: str,
+    base_url: str | None,
+    output: str | None,
+    checksum: tuple[str, str] | None,
+) -> RequestSpec:
+    return RequestSpec(
+        line=number,
+        url=parse_option(lambda: check_url(url, base_url), f"URL {url!r}"),
+        output=output,
+        checksum=checksum,
+    )
+
+
+@contextlib.contextmanager
+def _input_items(
+    input_file: str | None, base_url: str | None
+) -> Iterator[tuple[Iterator[InputItem], bool]]:
+    """The -i file's items (and whether reading may block), or nothing."""
+    if input_file is None:
+        yield iter(()), False
+        return
+    stream = open_source(input_file)
+    with contextlib.closing(stream) if input_file != "-" else contextlib.nullcontext():
+        items = read_items(
+            stream,
+            detect_format(input_file, "auto"),
+            RequestDefaults(base_url=base_url),
+            ndjson_keys=DOWNLOAD_KEYS,
+        )
+        yield items, stream_is_blocking(stream)
+
+
+def _expected_digest(sha256: str | None, checksum: str | None) -> tuple[str, str] | None:
+    if sha256 is not None and checksum is not None:
+        raise UsageError("--sha256 and --checksum cannot be used together")
+    if sha256 is not None:
+        return parse_option(lambda: check_digest("sha256", sha256), "--sha256")
+    if checksum is not None:
+        return parse_option(lambda: parse_checksum(checksum), "--checksum")
+    return None
+
+
+def _directory(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--dir {path}: {exc.strerror or exc}") from exc
+    return path
