@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import TypeVar
 
@@ -71,8 +72,11 @@ def _tls_message(exc: ssl.SSLError) -> str:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
+        # asyncio words a refused connect "Connect call failed (...)"; the
+        # errno says what happened.
+        reason = os.strerror(exc.errno) if exc.errno else exc.strerror
         name = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror.lower()}{name}"
+        return f"{reason.lower()}{name}"
     text = str(exc).strip()
     if text:
         return text

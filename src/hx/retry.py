@@ -11,6 +11,7 @@ the total budget ``max_time`` would be exceeded.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import email.utils
 import random
 import time
@@ -91,6 +92,6 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        return None
+    if when.tzinfo is None:  # the asctime() form: RFC 9110 says it is GMT
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - now())
