@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from hx import trace
 from hx.auth import build_auth
 from hx.cookies import load_cookie_jar
 from hx.models import Settings
@@ -49,6 +50,7 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
         cookies=load_cookie_jar(settings.cookie_jar),
         headers=_default_headers(settings),
         trust_env=False,  # proxies and CA paths from the environment are ours to read
+        event_hooks=trace.header_hooks(settings.secret_headers) if settings.verbose > 1 else None,
     )
 
 

@@ -6,6 +6,7 @@ so cron mail and pipelines never see animation; rich honours NO_COLOR.
 
 from __future__ import annotations
 
+import logging
 import sys
 from types import TracebackType
 
@@ -44,6 +45,27 @@ def warning(console: Console, message: str) -> None:
 
 def notice(console: Console, message: str) -> None:
     console.print(f"hx: {message}", markup=False)
+
+
+class _ConsoleHandler(logging.Handler):
+    """Log lines through the console, so they print cleanly above live progress bars."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self._console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._console.print(f"hx: {record.getMessage()}", markup=False, style="dim")
+
+
+def enable_tracing(console: Console, verbosity: int) -> None:
+    """-v: request and answer lines on stderr; -vv: headers too."""
+    logger = logging.getLogger("hx")
+    logger.handlers[:] = [_ConsoleHandler(console)] if verbosity else []
+    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    logger.propagate = False
+    if not verbosity:
+        logger.setLevel(logging.WARNING)
 
 
 class _RateColumn(ProgressColumn):

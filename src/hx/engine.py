@@ -22,6 +22,7 @@ from typing import Protocol
 
 import httpx
 
+from hx import trace
 from hx.errors import ErrorKind, InputError
 from hx.fetch import bad_line_result, failed_result, fetch, interrupted_result
 from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result, Settings
@@ -279,11 +280,12 @@ class Batch:
         attempts = 0
         result: Result | None = None
         while await self._sleep(host.pause.remaining()):
-            outcome = await self._attempt(spec, host)
+            outcome = await self._attempt(spec, host, attempts + 1)
             if outcome is None:
                 continue  # the host asked for a pause while this request queued
             result = outcome
             attempts += 1
+            trace.answered(spec, result, attempts)
             if _interrupted(result):
                 break
             if result.status in _BACK_OFF_STATUSES and result.retry_after is not None:
@@ -299,7 +301,7 @@ class Batch:
         elapsed_ms = (time.monotonic() - first_start) * 1000
         return dataclasses.replace(result, attempts=attempts, elapsed_ms=elapsed_ms)
 
-    async def _attempt(self, spec: RequestSpec, host: _Host) -> Result | None:
+    async def _attempt(self, spec: RequestSpec, host: _Host, attempt: int) -> Result | None:
         """One attempt; None if its host paused while it waited for a slot or the rate."""
         async with host.slots or contextlib.nullcontext(), self._slots:
             if self.stopping:
@@ -311,6 +313,7 @@ class Batch:
             if host.pause.remaining() > 0:
                 return None
             started = time.perf_counter()
+            trace.sending(spec, attempt)
             try:
                 return await self._deadline_fetch(spec)
             except TimeoutError:

@@ -214,6 +214,8 @@ class Settings:
     proxies: ProxyOptions = ProxyOptions()
     auth: AuthOptions = AuthOptions()
     cookie_jar: Path | None = None
+    verbose: int = 0
+    """1: a line per request and answer on stderr; 2: headers too."""
     secret_headers: frozenset[str] = SECRET_HEADERS
     """Lower-case names of headers whose values are redacted wherever they appear."""
     ok_status: StatusSet = StatusSet([(200, 399)])

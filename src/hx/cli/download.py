@@ -206,8 +206,7 @@ def download(
             summary_json=summary_json,
             grace=options.grace,
         )
-        for text in options.warnings():
-            console.warning(err, text)
+        options.prepare_console(err)
         arg_specs = [
             _spec(number, url, base_url, None if to_stdout else output, expected)
             for number, url in enumerate(given, start=1)

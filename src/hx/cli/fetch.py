@@ -169,8 +169,7 @@ def fetch(
             grace=options.grace,
         )
         defaults = _request_defaults(source, method, data, json_body, base_url)
-        for text in options.warnings():
-            console.warning(err, text)
+        options.prepare_console(err)
         with console.BatchProgress(err, enabled=not options.quiet) as progress:
             outcome = asyncio.run(
                 run_fetch(

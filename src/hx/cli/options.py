@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.console import Console
 
+from hx import console
 from hx.auth import AuthOptions
 from hx.errors import LineError, UsageError
 from hx.models import Settings, StatusSet, Timeouts
@@ -263,11 +265,24 @@ class NetworkOptions:
     quiet: Annotated[
         bool, _opt("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
     ] = False
+    verbose: Annotated[
+        int,
+        _opt(
+            "-v",
+            "--verbose",
+            count=True,
+            help="A line per request and answer on stderr; -vv adds headers.",
+            panel=OUTPUT,
+        ),
+    ] = 0
 
-    def warnings(self) -> list[str]:
+    def prepare_console(self, err: Console) -> None:
+        """Warnings the options call for, and -v tracing, on the stderr console."""
         if self.insecure:
-            return ["--insecure: TLS certificates are not verified; anyone on the path can listen"]
-        return []
+            console.warning(
+                err, "--insecure: TLS certificates are not verified; anyone on the path can listen"
+            )
+        console.enable_tracing(err, self.verbose)
 
     def settings(self, **command_settings: Any) -> Settings:
         """Settings from these options plus the command's own (``ordered``, ``output_dir``...)."""
@@ -314,6 +329,7 @@ class NetworkOptions:
                 netrc_file=self.netrc_file,
             ),
             cookie_jar=self.cookie_jar,
+            verbose=self.verbose,
             retry=RetryPolicy(
                 retries=self.retries,
                 retry_on=parse_option(
