@@ -12,7 +12,7 @@ import typer
 from hx import console
 from hx.checksums import check_digest, parse_checksum
 from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
-from hx.cli.options import OUTPUT, NetworkOptions, parse_option, with_options
+from hx.cli.options import OUTPUT, NetworkOptions, option, parse_option, with_options
 from hx.download import Downloader, DownloadOptions
 from hx.errors import ExitCode, UsageError
 from hx.models import InputItem, RequestSpec
@@ -34,121 +34,117 @@ FILES = "Files"
 @app.command(epilog=EXIT_CODES_HELP)
 @with_options
 def download(
+    options: NetworkOptions,
     urls: Annotated[
         list[str] | None,
         typer.Argument(
             help="URLs to download; a bare name like big.zip is resolved against --base-url.",
             show_default=False,
         ),
-    ],
-    options: NetworkOptions,
+    ] = None,
     input_file: Annotated[
         str | None,
-        typer.Option(
+        option(
             "-i",
             "--input-file",
             help="URL list or NDJSON (url, output, sha256, checksum, headers, id); '-': stdin.",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option(
+        option(
             "-o",
             "--output",
             help="Save the (single) download here; '-' writes it to stdout.",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = None,
     directory: Annotated[
         Path,
-        typer.Option("-d", "--dir", help="Directory to save files in.", rich_help_panel=FILES),
+        option("-d", "--dir", help="Directory to save files in.", panel=FILES),
     ] = Path("."),
     base_url: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--base-url",
-            envvar="HX_BASE_URL",
-            show_envvar=True,
             help="Resolve bare names and relative URLs against this.",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = None,
     resume: Annotated[
         bool,
-        typer.Option(
+        option(
             "-C",
             "--continue",
             help="Resume NAME.part from an earlier run (If-Range keeps it consistent).",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = False,
     split: Annotated[
         int,
-        typer.Option(
+        option(
             "--split",
             min=1,
             max=64,
             help="Connections per file when the server supports ranges.",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = 1,
     overwrite: Annotated[
         bool,
-        typer.Option(
+        option(
             "--overwrite",
             help="Replace existing files (else: NAME.1, NAME.2 ...).",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = False,
     sha256: Annotated[
         str | None,
-        typer.Option("--sha256", help="Expected SHA-256 of the file.", rich_help_panel=FILES),
+        option("--sha256", help="Expected SHA-256 of the file.", panel=FILES),
     ] = None,
     checksum: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--checksum",
             help="Expected digest as ALGO=HEX (sha256, sha512, sha1, md5).",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = None,
     max_size: Annotated[
         str | None,
-        typer.Option(
-            "--max-size", help="Fail files larger than this (e.g. 500M).", rich_help_panel=FILES
-        ),
+        option("--max-size", help="Fail files larger than this (e.g. 500M).", panel=FILES),
     ] = None,
     limit_rate: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--limit-rate",
             help="Bandwidth cap across all files, bytes per second (e.g. 2M).",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = None,
     stream: Annotated[
         bool,
-        typer.Option(
+        option(
             "--stream",
             help="Stream to disk in constant memory (always on; accepted for clarity).",
-            rich_help_panel=FILES,
+            panel=FILES,
         ),
     ] = True,
     output_file: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--output-file",
             help="Write records to FILE instead of stdout.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = None,
     summary_json: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--summary-json",
             help="Also write the summary as JSON to FILE.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = None,
 ) -> None:

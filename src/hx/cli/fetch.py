@@ -11,7 +11,7 @@ import typer
 
 from hx import console
 from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
-from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, parse_option, with_options
+from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, option, parse_option, with_options
 from hx.errors import ExitCode, UsageError
 from hx.models import StatusSet
 from hx.runner import BatchJob, run_fetch
@@ -36,102 +36,98 @@ def fetch(
     options: NetworkOptions,
     method: Annotated[
         str | None,
-        typer.Option(
+        option(
             "-X",
             "--method",
             help="Method for lines that give none [default: GET, or POST with a body].",
-            rich_help_panel=REQUESTS,
+            panel=REQUESTS,
         ),
     ] = None,
     data: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--data",
             help="Request body for lines that give none; '@FILE' reads a file.",
-            rich_help_panel=REQUESTS,
+            panel=REQUESTS,
         ),
     ] = None,
     json_body: Annotated[
         str | None,
-        typer.Option(
+        option(
             "--json",
             help="JSON request body (sets Content-Type) for lines without one.",
-            rich_help_panel=REQUESTS,
+            panel=REQUESTS,
         ),
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(
-            "--base-url", help="Resolve relative URLs against this.", rich_help_panel=REQUESTS
-        ),
+        option("--base-url", help="Resolve relative URLs against this.", panel=REQUESTS),
     ] = None,
     input_format: Annotated[
         InputFormatChoice,
-        typer.Option(
+        option(
             "--input-format",
             help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
         ),
     ] = InputFormatChoice.auto,
     journal: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--journal",
             help="Log finished requests to FILE; a re-run skips those that succeeded.",
         ),
     ] = None,
     ok_status: Annotated[
         str,
-        typer.Option(
+        option(
             "--ok-status",
             help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = "200-399",
     ordered: Annotated[
         bool,
-        typer.Option(
+        option(
             "--ordered",
             help="Write records in input order, not completion order.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = False,
     output_file: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--output-file",
             help="Write records to FILE instead of stdout.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = None,
     output_dir: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "-O",
             "--output-dir",
             help="Save each body in DIR as LINE-NAME; records get path and sha256.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = None,
     include_headers: Annotated[
         bool,
-        typer.Option(
-            "--include-headers", help="Add response headers to records.", rich_help_panel=OUTPUT
-        ),
+        option("--include-headers", help="Add response headers to records.", panel=OUTPUT),
     ] = False,
     body: Annotated[
         bool,
-        typer.Option(
+        option(
             "--body",
             help="Add the body to records: text, or base64 for binary.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = False,
     summary_json: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--summary-json",
             help="Also write the summary as JSON to FILE.",
-            rich_help_panel=OUTPUT,
+            panel=OUTPUT,
         ),
     ] = None,
 ) -> None:

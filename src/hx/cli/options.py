@@ -51,32 +51,41 @@ def parse_option(parse: Callable[[], T], option: str) -> T:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def _opt(*flags: str, help: str, panel: str, **kwargs: Any) -> Any:
-    return typer.Option(*flags, help=help, rich_help_panel=panel, **kwargs)
+def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> Any:
+    """A typer option that can also be set by the environment variable HX_<LONG_NAME>.
+
+    Precedence (click's): command line, then environment, then the config
+    file (which becomes click's default_map), then the default.
+    """
+    long_name = next(flag for flag in flags if flag.startswith("--")).split("/")[0]
+    kwargs.setdefault("envvar", "HX_" + long_name[2:].upper().replace("-", "_"))
+    return typer.Option(*flags, help=help, rich_help_panel=panel, show_envvar=True, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
 class NetworkOptions:
     concurrency: Annotated[
-        int, _opt("-c", "--concurrency", min=1, help="Requests in flight at once.", panel=LIMITS)
+        int, option("-c", "--concurrency", min=1, help="Requests in flight at once.", panel=LIMITS)
     ] = 10
     per_host: Annotated[
         int | None,
-        _opt("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
+        option("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
     ] = None
     header: Annotated[
         list[str] | None,
-        _opt("-H", "--header", help="'Name: value' for every request; repeatable.", panel=REQUESTS),
+        option(
+            "-H", "--header", help="'Name: value' for every request; repeatable.", panel=REQUESTS
+        ),
     ] = None
     timeout: Annotated[
         float,
-        _opt(
+        option(
             "--timeout", min=0.001, help="Seconds allowed for each network phase.", panel=REQUESTS
         ),
     ] = 30.0
     connect_timeout: Annotated[
         float | None,
-        _opt(
+        option(
             "--connect-timeout",
             min=0.001,
             help="Seconds to connect [default: --timeout].",
@@ -85,7 +94,7 @@ class NetworkOptions:
     ] = None
     read_timeout: Annotated[
         float | None,
-        _opt(
+        option(
             "--read-timeout",
             min=0.001,
             help="Seconds to wait for each read [default: --timeout].",
@@ -94,7 +103,7 @@ class NetworkOptions:
     ] = None
     max_time: Annotated[
         float | None,
-        _opt(
+        option(
             "--max-time",
             min=0.001,
             help="Seconds one attempt may take in all, body included.",
@@ -103,24 +112,26 @@ class NetworkOptions:
     ] = None
     follow_redirects: Annotated[
         bool,
-        _opt("--follow-redirects/--no-follow-redirects", help="Follow redirects.", panel=REQUESTS),
+        option(
+            "--follow-redirects/--no-follow-redirects", help="Follow redirects.", panel=REQUESTS
+        ),
     ] = True
     max_redirects: Annotated[
-        int, _opt("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
+        int, option("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
     ] = 20
     allow_downgrade: Annotated[
         bool,
-        _opt("--allow-downgrade", help="Follow redirects from https to http.", panel=REQUESTS),
+        option("--allow-downgrade", help="Follow redirects from https to http.", panel=REQUESTS),
     ] = False
     retries: Annotated[
-        int, _opt("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
+        int, option("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
     ] = 2
     retry_on: Annotated[
-        str, _opt("--retry-on", help="Statuses retried (idempotent methods).", panel=LIMITS)
+        str, option("--retry-on", help="Statuses retried (idempotent methods).", panel=LIMITS)
     ] = "429,502,503,504"
     retry_all_methods: Annotated[
         bool,
-        _opt(
+        option(
             "--retry-all-methods",
             help="Also retry non-idempotent methods after timeouts, resets and --retry-on.",
             panel=LIMITS,
@@ -128,17 +139,17 @@ class NetworkOptions:
     ] = False
     retry_delay: Annotated[
         float,
-        _opt(
+        option(
             "--retry-delay", min=0, help="Base of the backoff (full jitter), seconds.", panel=LIMITS
         ),
     ] = 0.5
     retry_max_delay: Annotated[
         float,
-        _opt("--retry-max-delay", min=0, help="Longest computed wait, seconds.", panel=LIMITS),
+        option("--retry-max-delay", min=0, help="Longest computed wait, seconds.", panel=LIMITS),
     ] = 30.0
     retry_max_time: Annotated[
         float,
-        _opt(
+        option(
             "--retry-max-time",
             min=0,
             help="No retry starts this many seconds after the first attempt; 0: no limit.",
@@ -147,17 +158,17 @@ class NetworkOptions:
     ] = 120.0
     rate: Annotated[
         str | None,
-        _opt("--rate", help="Requests per second for the batch: N/s, N/m or N/h.", panel=LIMITS),
+        option("--rate", help="Requests per second for the batch: N/s, N/m or N/h.", panel=LIMITS),
     ] = None
     per_host_rate: Annotated[
         str | None,
-        _opt(
+        option(
             "--per-host-rate", help="Requests per second to one host: N/s, N/m, N/h.", panel=LIMITS
         ),
     ] = None
     grace: Annotated[
         float,
-        _opt(
+        option(
             "--grace",
             min=0,
             help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
@@ -165,11 +176,12 @@ class NetworkOptions:
         ),
     ] = 5.0
     http2: Annotated[
-        bool, _opt("--http2", help="Use HTTP/2 where the server offers it (ALPN).", panel=TRANSPORT)
+        bool,
+        option("--http2", help="Use HTTP/2 where the server offers it (ALPN).", panel=TRANSPORT),
     ] = False
     http2_prior_knowledge: Annotated[
         bool,
-        _opt(
+        option(
             "--http2-prior-knowledge",
             help="Speak HTTP/2 at once, also over cleartext (h2c).",
             panel=TRANSPORT,
@@ -177,7 +189,7 @@ class NetworkOptions:
     ] = False
     proxy: Annotated[
         str | None,
-        _opt(
+        option(
             "--proxy",
             help="Proxy URL: http://, https://, socks5:// or socks5h://, with user:pass@.",
             panel=TRANSPORT,
@@ -185,7 +197,7 @@ class NetworkOptions:
     ] = None
     noproxy: Annotated[
         str | None,
-        _opt(
+        option(
             "--noproxy",
             help="Comma-separated hosts, domains or CIDRs to reach directly; '*' for all.",
             panel=TRANSPORT,
@@ -193,7 +205,7 @@ class NetworkOptions:
     ] = None
     no_env_proxy: Annotated[
         bool,
-        _opt(
+        option(
             "--no-env-proxy",
             help="Ignore http_proxy, HTTPS_PROXY, ALL_PROXY and NO_PROXY.",
             panel=TRANSPORT,
@@ -201,54 +213,53 @@ class NetworkOptions:
     ] = False
     cacert: Annotated[
         Path | None,
-        _opt("--cacert", help="Trust the CA certificates in this PEM file.", panel=TRANSPORT),
+        option("--cacert", help="Trust the CA certificates in this PEM file.", panel=TRANSPORT),
     ] = None
     capath: Annotated[
         Path | None,
-        _opt("--capath", help="Trust the CA certificates in this directory.", panel=TRANSPORT),
+        option("--capath", help="Trust the CA certificates in this directory.", panel=TRANSPORT),
     ] = None
     insecure: Annotated[
         bool,
-        _opt("-k", "--insecure", help="Do not verify TLS certificates (warns).", panel=TRANSPORT),
+        option("-k", "--insecure", help="Do not verify TLS certificates (warns).", panel=TRANSPORT),
     ] = False
     cert: Annotated[
         Path | None,
-        _opt(
+        option(
             "--cert", help="Client certificate (PEM), with its key unless --key.", panel=TRANSPORT
         ),
     ] = None
     key: Annotated[
-        Path | None, _opt("--key", help="Private key for --cert (PEM).", panel=TRANSPORT)
+        Path | None, option("--key", help="Private key for --cert (PEM).", panel=TRANSPORT)
     ] = None
     tls_min: Annotated[
         TlsVersionChoice | None,
-        _opt("--tls-min", help="Lowest TLS version to accept.", panel=TRANSPORT),
+        option("--tls-min", help="Lowest TLS version to accept.", panel=TRANSPORT),
     ] = None
     user: Annotated[
-        str | None, _opt("-u", "--auth", help="USER:PASS for basic (or --digest) auth.", panel=AUTH)
+        str | None,
+        option("-u", "--auth", help="USER:PASS for basic (or --digest) auth.", panel=AUTH),
     ] = None
-    digest: Annotated[bool, _opt("--digest", help="Use digest auth with --auth.", panel=AUTH)] = (
+    digest: Annotated[bool, option("--digest", help="Use digest auth with --auth.", panel=AUTH)] = (
         False
     )
     bearer: Annotated[
         str | None,
-        _opt(
+        option(
             "--bearer",
-            envvar="HX_BEARER",
-            show_envvar=True,
             help="Bearer token; set HX_BEARER to keep it out of ps and shell history.",
             panel=AUTH,
         ),
     ] = None
-    netrc: Annotated[bool, _opt("--netrc", help="Take credentials from ~/.netrc.", panel=AUTH)] = (
-        False
-    )
+    netrc: Annotated[
+        bool, option("--netrc", help="Take credentials from ~/.netrc.", panel=AUTH)
+    ] = False
     netrc_file: Annotated[
-        Path | None, _opt("--netrc-file", help="Take credentials from this netrc.", panel=AUTH)
+        Path | None, option("--netrc-file", help="Take credentials from this netrc.", panel=AUTH)
     ] = None
     secret_header: Annotated[
         list[str] | None,
-        _opt(
+        option(
             "--secret-header",
             help="A header to redact and drop on cross-origin redirects; repeatable.",
             panel=AUTH,
@@ -256,18 +267,18 @@ class NetworkOptions:
     ] = None
     cookie_jar: Annotated[
         Path | None,
-        _opt(
+        option(
             "--cookie-jar",
             help="Load and save cookies in this Netscape cookies.txt, shared by all requests.",
             panel=AUTH,
         ),
     ] = None
     quiet: Annotated[
-        bool, _opt("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
+        bool, option("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
     ] = False
     verbose: Annotated[
         int,
-        _opt(
+        option(
             "-v",
             "--verbose",
             count=True,
