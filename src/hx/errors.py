@@ -45,6 +45,20 @@ class ExitCode(enum.IntEnum):
     """Stopped by SIGTERM."""
 
 
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "every request succeeded",
+    ExitCode.SOME_FAILED: "some requests failed",
+    ExitCode.ALL_FAILED: "every request failed",
+    ExitCode.USAGE: "usage error: a bad option or config, an unreadable or empty input",
+    ExitCode.OUTPUT: "records, bodies, files or the journal could not be written",
+    ExitCode.INTERRUPTED: "interrupted by SIGINT (Ctrl-C)",
+    ExitCode.TERMINATED: "terminated by SIGTERM",
+    ExitCode.BROKEN_PIPE: "stdout was closed by its reader (hx ... | head)",
+    ExitCode.INTERNAL: "internal error: a bug in hx (please report it)",
+}
+"""The one description of the exit codes: --help, the man page and the README use it."""
+
+
 class ErrorKind(enum.StrEnum):
     """Why a request failed; the ``error.kind`` field of a record."""
 

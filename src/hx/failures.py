@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from typing import TypeVar
 
@@ -74,7 +75,8 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         # asyncio words a refused connect "Connect call failed (...)"; the
         # errno says what happened.
-        reason = os.strerror(exc.errno) if exc.errno else exc.strerror
+        errno = exc.errno if not isinstance(exc, socket.gaierror) else None
+        reason = os.strerror(errno) if errno is not None and errno > 0 else exc.strerror
         name = f": {exc.filename}" if exc.filename else ""
         return f"{reason.lower()}{name}"
     text = str(exc).strip()

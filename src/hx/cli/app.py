@@ -9,7 +9,7 @@ from rich.console import Console
 
 from hx import __version__, console
 from hx.config import ConfigError, default_config_path, load_config
-from hx.errors import ExitCode, HxError, UsageError
+from hx.errors import EXIT_CODE_MEANINGS, ExitCode, HxError, UsageError
 from hx.records import OutputClosed
 
 app = typer.Typer(
@@ -22,10 +22,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 all requests ok; 3 some failed; 4 all failed; 2 usage error, unreadable or"
-    " empty input; 5 output not writable; 130 SIGINT; 143 SIGTERM; 141 stdout closed;"
-    " 1 internal error."
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(
+    f"{int(code)} {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
 )
 
 
@@ -155,7 +153,7 @@ def exit_code_of(err: Console, run: Callable[[], ExitCode]) -> int:
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        app(prog_name="hx")
     except KeyboardInterrupt:
         # Ctrl-C before the event loop took over signals (e.g. during start-up).
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
