@@ -50,7 +50,16 @@ from urllib.parse import urlencode
 from fault_server import FaultServer, _FaultHandler
 from server import CHUNK_SIZE, _parse_nonneg_int
 
-__all__ = ["DEFAULT_SIZE", "DownloadServer", "Served", "file_bytes", "file_sha256"]
+__all__ = [
+    "DEFAULT_SIZE",
+    "DownloadServer",
+    "Served",
+    "etag",
+    "file_bytes",
+    "file_sha256",
+    "iter_file",
+    "last_modified",
+]
 
 DEFAULT_SIZE = 256 * 1024
 # A prime longer than one write, so a write is one slice of the doubled pattern and

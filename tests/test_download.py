@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import Result as CliResult
-from download_server import DownloadServer, Served, file_bytes, file_sha256
+from download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
 from typer.testing import CliRunner
 
 from hx.cli import app
@@ -171,10 +171,9 @@ def test_server_ranges_validators_and_gzip(files: DownloadServer) -> None:
 def test_killed_download_resumes_with_continue(files: DownloadServer, tmp_path: Path) -> None:
     size, name = 50 * MiB, "big.bin"
     url, dest = files.file_url(name, size=size), tmp_path / "dl"
-    part = dest / f"{name}.part"
+    part, run1 = dest / f"{name}.part", tmp_path / "run1.log"
     files.set_rate(name, 16 * MiB)
-    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in the .part", "-d", dest, url,
-              log=tmp_path / "run1.log")  # fmt: skip
+    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in .part", "-d", dest, url, log=run1)
     killed_at = part_size(part)
     assert 4 * MiB <= killed_at < size
     assert not (dest / name).exists()
@@ -197,10 +196,9 @@ def test_killed_download_resumes_with_continue(files: DownloadServer, tmp_path: 
 def test_resume_when_server_ignores_range(files: DownloadServer, tmp_path: Path) -> None:
     size, name = 50 * MiB, "norange.bin"
     url, dest = files.file_url(name, size=size, ranges=0), tmp_path / "dl"
-    part = dest / f"{name}.part"
+    part, run1 = dest / f"{name}.part", tmp_path / "run1.log"
     files.set_rate(name, 16 * MiB)
-    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in the .part", "-d", dest, url,
-              log=tmp_path / "run1.log")  # fmt: skip
+    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in .part", "-d", dest, url, log=run1)
     assert part_size(part) >= 4 * MiB
 
     files.set_rate(name, None)
@@ -218,11 +216,10 @@ def test_resume_when_server_ignores_range(files: DownloadServer, tmp_path: Path)
 def test_resume_after_the_file_changed(files: DownloadServer, tmp_path: Path) -> None:
     size, name = 50 * MiB, "changing.bin"
     url, dest = files.file_url(name, size=size), tmp_path / "dl"
-    part = dest / f"{name}.part"
+    part, run1 = dest / f"{name}.part", tmp_path / "run1.log"
     old_tag = files.etag(name)
     files.set_rate(name, 16 * MiB)
-    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in the .part", "-d", dest, url,
-              log=tmp_path / "run1.log")  # fmt: skip
+    kill_when(lambda: part_size(part) >= 4 * MiB, "4 MiB in .part", "-d", dest, url, log=run1)
 
     files.bump(name)  # new content, new ETag
     files.set_rate(name, None)
@@ -264,7 +261,7 @@ def test_split_gives_the_same_bytes_as_one_stream(files: DownloadServer, tmp_pat
 def test_killed_split_download_resumes(files: DownloadServer, tmp_path: Path) -> None:
     size, name = 32 * MiB, "segments.bin"
     url, out = files.file_url(name, size=size), tmp_path / "segments.bin"
-    state = tmp_path / "segments.bin.part.hx"
+    state, run1 = tmp_path / "segments.bin.part.hx", tmp_path / "run1.log"
 
     def every_segment_saved() -> bool:
         try:
@@ -274,8 +271,9 @@ def test_killed_split_download_resumes(files: DownloadServer, tmp_path: Path) ->
         return len(segments) == 4 and all(done > 0 for _start, _end, done in segments)
 
     files.set_rate(name, 6 * MiB)  # per connection
-    kill_when(every_segment_saved, "progress of each segment saved", "--split", "4", "-o", out,
-              url, log=tmp_path / "run1.log")  # fmt: skip
+    kill_when(
+        every_segment_saved, "each segment's progress", "--split", "4", "-o", out, url, log=run1
+    )
     saved = json.loads(state.read_text())["segments"]
     done_before = sum(done for _start, _end, done in saved)
     assert 0 < done_before < size
@@ -296,6 +294,41 @@ def test_killed_split_download_resumes(files: DownloadServer, tmp_path: Path) ->
     )
     assert asked == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run1.log", "segments.bin"]
+
+
+def test_killed_split_download_of_a_changed_file_starts_over(
+    files: DownloadServer, tmp_path: Path
+) -> None:
+    size, name = 16 * MiB, "moving.bin"
+    url, out = files.file_url(name, size=size), tmp_path / name
+    state, run1 = tmp_path / f"{name}.part.hx", tmp_path / "run1.log"
+    old_tag = files.etag(name)
+    files.set_rate(name, 4 * MiB)
+    kill_when(state.exists, "the state file", "--split", "4", "-o", out, url, log=run1)
+
+    files.bump(name)
+    files.set_rate(name, None)
+    files.clear_log()
+    result = hx("-C", "--split", "4", "--retry-delay", "0", "-o", out, url)
+    assert result.exit_code == 0, result.stderr
+    rec = only_record(result)
+    assert (rec["ok"], rec["attempts"], rec["bytes"], rec["resumed_from"]) == (True, 2, size, 0)
+    assert sha256_of(out) == rec["sha256"] == file_sha256(name, size, version=1)
+    # The old segments were refused (If-Range mismatch: 200), then a fresh split.
+    asked = ranged(files.served_for(name))
+    assert {s.status for s in asked if s.if_range == old_tag} == {200}
+    assert [s.status for s in asked if s.if_range == files.etag(name)] == [206] * 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name, "run1.log"]
+
+
+@pytest.mark.parametrize("switch", ["ranges", "gzip"])
+def test_split_falls_back_to_one_stream(files: DownloadServer, tmp_path: Path, switch: str) -> None:
+    size, name = 8 * MiB, "one.bin"
+    query = {"ranges": 0} if switch == "ranges" else {"gzip": 1}
+    result = hx("--split", "4", "-o", tmp_path / name, files.file_url(name, size=size, **query))
+    assert result.exit_code == 0, result.stderr
+    assert sha256_of(tmp_path / name) == only_record(result)["sha256"] == file_sha256(name, size)
+    assert [(s.range, s.status) for s in files.served_for(name)] == [(None, 200)]
 
 
 def test_continue_on_a_finished_file_is_a_success(files: DownloadServer, tmp_path: Path) -> None:
@@ -392,7 +425,9 @@ def test_default_name_is_the_final_urls_last_segment(files: DownloadServer, tmp_
     assert (tmp_path / "final.bin").read_bytes() == file_bytes("final.bin", 5000)
 
 
-def test_existing_file_gets_a_suffix_unless_overwrite(files: DownloadServer, tmp_path: Path) -> None:
+def test_existing_file_gets_a_suffix_unless_overwrite(
+    files: DownloadServer, tmp_path: Path
+) -> None:
     (tmp_path / "file.bin").write_bytes(b"old")
     url = files.file_url("file.bin", size=4000)
     first = hx("-d", tmp_path, url)
@@ -406,6 +441,22 @@ def test_existing_file_gets_a_suffix_unless_overwrite(files: DownloadServer, tmp
     assert Path(only_record(again)["path"]) == tmp_path / "file.bin"
     assert (tmp_path / "file.bin").read_bytes() == file_bytes("file.bin", 4000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.bin", "file.bin.1"]
+
+
+def test_concurrent_downloads_of_one_name_get_distinct_files(
+    files: DownloadServer, tmp_path: Path
+) -> None:
+    sizes = (100_000, 200_000, 300_000)
+    urls = [files.url(f"/redirect/r{size}?to=same.bin&size={size}") for size in sizes]
+    result = hx("-c", "3", "-d", tmp_path, *urls)
+    assert result.exit_code == 0, result.stderr
+    paths = sorted(Path(rec["path"]).name for rec in records(result))
+    assert paths == ["same.bin", "same.bin.1", "same.bin.2"]
+    contents = sorted(len(p.read_bytes()) for p in tmp_path.iterdir())
+    assert contents == list(sizes)
+    for rec in records(result):
+        size = int(rec["final_url"].rpartition("=")[2])
+        assert Path(rec["path"]).read_bytes() == file_bytes("same.bin", size)
 
 
 def test_output_path_that_exists(files: DownloadServer, tmp_path: Path) -> None:
@@ -531,19 +582,40 @@ def test_max_size_counts_decoded_bytes_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_transient_reset_resumes_within_the_run(files: DownloadServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("validator", ["etag", "last-modified"])
+def test_transient_reset_resumes_within_the_run(
+    files: DownloadServer, tmp_path: Path, validator: str
+) -> None:
     size, name = 4 * MiB, "flaky.bin"
-    url = files.file_url(name, size=size, reset=MiB)
+    switches = {"etag": 0} if validator == "last-modified" else {}
+    url = files.file_url(name, size=size, reset=MiB, **switches)
     result = hx("--retry-delay", "0", "-d", tmp_path, url)
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
     assert (rec["ok"], rec["attempts"], rec["bytes"]) == (True, 2, size)
     assert 0 < rec["resumed_from"] <= MiB
     assert sha256_of(tmp_path / name) == rec["sha256"] == file_sha256(name, size)
+    if_range = files.etag(name) if validator == "etag" else last_modified(0)
     assert [(s.range, s.if_range, s.status) for s in files.served_for(name)] == [
         (None, None, 200),
-        (f"bytes={rec['resumed_from']}-", files.etag(name), 206),
+        (f"bytes={rec['resumed_from']}-", if_range, 206),
     ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_transient_reset_in_a_segment_resumes_it(files: DownloadServer, tmp_path: Path) -> None:
+    size, name = 8 * MiB, "flaky-split.bin"
+    # Two resets: the first GET (which only tells hx the size) and one segment's GET.
+    url = files.file_url(name, size=size, reset=MiB // 2, resets=2)
+    result = hx("--retry-delay", "0", "--split", "4", "-o", tmp_path / name, url)
+    assert result.exit_code == 0, result.stderr
+    rec = only_record(result)
+    assert (rec["ok"], rec["attempts"], rec["bytes"]) == (True, 2, size)
+    assert rec["resumed_from"] > 0
+    assert sha256_of(tmp_path / name) == rec["sha256"] == file_sha256(name, size)
+    retried = ranged(files.served_for(name))[4:]  # after the first four segment GETs
+    assert retried and all(s.if_range == files.etag(name) for s in retried)
+    assert {s.status for s in retried} == {206}
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 

@@ -32,13 +32,9 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     # httpx logs every request at INFO; the CLI turns it on only for -v.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     t = settings.timeouts
-    # Keep-alive limit = connection limit: httpcore closes idle connections
-    # once the total exceeds the keep-alive limit (httpcore #1000).
-    pool_size = settings.pool_size or settings.concurrency
-    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
     make_transport = transport_factory(
         build_ssl_context(settings.tls, environ),
-        limits,
+        settings.pool_size or settings.concurrency,
         http2=settings.http2,
         http2_prior_knowledge=settings.http2_prior_knowledge,
     )
