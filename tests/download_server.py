@@ -192,7 +192,7 @@ class _FileHandler(_FaultHandler):
         pieces = iter_file(name, size, version, start, end)
         if reset_after >= 0 and self.files._hit(f"reset:{name}") <= resets:
             self._write(name, _truncated(pieces, reset_after), rate)
-            self._drain()
+            self._drain(timeout=0.5)  # a client that hung up never acknowledges the rest
             self._reset()
         elif gzipped:
             self._write(name, _chunked(_gzip(pieces)), rate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -250,11 +251,10 @@ def test_split_gives_the_same_bytes_as_one_stream(files: DownloadServer, tmp_pat
     segments = ranged(files.served_for(name))
     assert len(segments) == 4 and {s.status for s in segments} == {206}
     spans = sorted(
-        tuple(int(n) for n in s.range.removeprefix("bytes=").split("-"))  # type: ignore[union-attr]
-        for s in segments
+        tuple(int(n) for n in str(s.range).removeprefix("bytes=").split("-")) for s in segments
     )
     assert spans[0][0] == 0 and spans[-1][1] == size - 1
-    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(spans))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["single.bin", "split.bin"]
 
 
@@ -452,8 +452,6 @@ def test_concurrent_downloads_of_one_name_get_distinct_files(
     assert result.exit_code == 0, result.stderr
     paths = sorted(Path(rec["path"]).name for rec in records(result))
     assert paths == ["same.bin", "same.bin.1", "same.bin.2"]
-    contents = sorted(len(p.read_bytes()) for p in tmp_path.iterdir())
-    assert contents == list(sizes)
     for rec in records(result):
         size = int(rec["final_url"].rpartition("=")[2])
         assert Path(rec["path"]).read_bytes() == file_bytes("same.bin", size)
@@ -477,10 +475,9 @@ def test_output_path_that_exists(files: DownloadServer, tmp_path: Path) -> None:
 
 def test_output_dash_writes_the_body_to_stdout(files: DownloadServer, tmp_path: Path) -> None:
     url = files.file_url("stream.bin", size=300_000)
-    result = CliRunner().invoke(app, ["download", "-o", "-", url])
+    result = hx("-o", "-", url)
     assert result.exit_code == 0, result.stderr
     assert result.stdout_bytes == file_bytes("stream.bin", 300_000)  # the body, no record
-    assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -662,7 +659,7 @@ def test_read_only_directory_is_an_io_error(files: DownloadServer, tmp_path: Pat
         assert result.exit_code == 4, result.stderr
         rec = only_record(result)
         assert rec["error"]["kind"] == "io"
-        assert "ermission denied" in rec["error"]["message"]
+        assert "permission denied" in rec["error"]["message"].lower()
         assert list(dest.iterdir()) == []
     finally:
         dest.chmod(0o755)

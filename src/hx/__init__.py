@@ -3,16 +3,39 @@
 The engine is a library: build :class:`Settings`, read request specs with
 :func:`read_items`, and iterate :func:`run_batch` over one
 ``httpx.AsyncClient`` from :func:`build_client`.
+
+Names are imported on first use, so ``hx --version`` does not load httpx.
 """
 
-from hx.client import build_client
-from hx.engine import Batch, run_batch
-from hx.errors import ErrorKind, ExitCode, HxError, InputError, OutputError, UsageError
-from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, StatusSet, Timeouts
-from hx.sources import RequestDefaults, read_items
-from hx.summary import Summary, SummaryBuilder
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "BadLine": "hx.models",
+    "Batch": "hx.engine",
+    "ErrorInfo": "hx.models",
+    "ErrorKind": "hx.errors",
+    "ExitCode": "hx.errors",
+    "HxError": "hx.errors",
+    "InputError": "hx.errors",
+    "OutputError": "hx.errors",
+    "RequestDefaults": "hx.sources",
+    "RequestSpec": "hx.models",
+    "Result": "hx.models",
+    "Settings": "hx.models",
+    "StatusSet": "hx.models",
+    "Summary": "hx.summary",
+    "SummaryBuilder": "hx.summary",
+    "Timeouts": "hx.models",
+    "UsageError": "hx.errors",
+    "build_client": "hx.client",
+    "read_items": "hx.sources",
+    "run_batch": "hx.engine",
+}
 
 __all__ = [
     "BadLine",
@@ -37,3 +60,19 @@ __all__ = [
     "read_items",
     "run_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hx' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+if TYPE_CHECKING:
+    from hx.client import build_client
+    from hx.engine import Batch, run_batch
+    from hx.errors import ErrorKind, ExitCode, HxError, InputError, OutputError, UsageError
+    from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, StatusSet, Timeouts
+    from hx.sources import RequestDefaults, read_items
+    from hx.summary import Summary, SummaryBuilder

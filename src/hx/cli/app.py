@@ -1,16 +1,13 @@
 """The typer app, ``--version``, the entry point and the exit-code mapping."""
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from hx import __version__, console
+from hx import __version__
 from hx.config import ConfigError, default_config_path, load_config
 from hx.errors import EXIT_CODE_MEANINGS, ExitCode, HxError, UsageError
-from hx.records import OutputClosed
 
 app = typer.Typer(
     name="hx",
@@ -75,6 +72,8 @@ def main_callback(
     try:
         ctx.default_map = config_defaults(ctx, config, no_config, profile)
     except HxError as exc:
+        from hx import console
+
         console.error(console.make_console(), str(exc))
         raise typer.Exit(int(exc.exit_code)) from None
 
@@ -132,22 +131,6 @@ def _checked(ctx: typer.Context, command: Any, key: str, value: Any, path: Path)
     except typer.BadParameter as exc:
         raise ConfigError(f"config {path}: {key} = {value!r}: {exc.message}") from None
     return {param.name: value}
-
-
-def exit_code_of(err: Console, run: Callable[[], ExitCode]) -> int:
-    """Run a command body; the one place where exceptions become exit codes."""
-    try:
-        return int(run())
-    except OutputClosed as exc:
-        return int(exc.exit_code)  # like any tool whose reader left: silently
-    except HxError as exc:
-        console.error(err, str(exc))
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return int(ExitCode.INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        console.error(err, f"internal error: {type(exc).__name__}: {exc} (please report this)")
-        return int(ExitCode.INTERNAL)
 
 
 def main() -> None:

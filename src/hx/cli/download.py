@@ -1,32 +1,21 @@
 """``hx download``: files streamed to disk, resumable, split, verified."""
 
-import asyncio
 import contextlib
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hx import console
 from hx.checksums import check_digest, parse_checksum
-from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
-from hx.cli.options import OUTPUT, NetworkOptions, option, parse_option, with_options
-from hx.download import Downloader, DownloadOptions
+from hx.cli.app import EXIT_CODES_HELP, app
+from hx.cli.options import OUTPUT, NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
-from hx.models import InputItem, RequestSpec
-from hx.runner import BatchJob, run_batch
-from hx.sources import (
-    DOWNLOAD_KEYS,
-    RequestDefaults,
-    check_url,
-    detect_format,
-    open_source,
-    read_items,
-    stream_is_blocking,
-)
 from hx.units import parse_size
+
+if TYPE_CHECKING:
+    from hx.models import InputItem, RequestSpec
 
 FILES = "Files"
 
@@ -163,6 +152,12 @@ def download(
 
       HX_BASE_URL=https://mirror.example.org/pub hx download big.zip
     """
+    # Imported here: `hx --help` and `hx --version` need none of the engine.
+    from hx import console
+    from hx.cli import common
+    from hx.download import Downloader, DownloadOptions
+    from hx.runner import BatchJob, run_batch
+
     err = console.make_console()
 
     def run() -> ExitCode:
@@ -178,8 +173,9 @@ def download(
         to_stdout = output == "-"
         if to_stdout and split > 1:
             raise UsageError("--split cannot write to stdout (-o -)")
-        settings = options.settings(
-            max_size=parse_option(lambda: parse_size(max_size), "--max-size") if max_size else None,
+        settings = common.settings_from(
+            options,
+            max_size=_size(max_size, "--max-size"),
             # Each file may hold --split connections at once.
             pool_size=options.concurrency * split,
         )
@@ -188,11 +184,7 @@ def download(
             overwrite=overwrite,
             resume=resume,
             split=split,
-            limit_rate=(
-                parse_option(lambda: float(parse_size(limit_rate)), "--limit-rate")
-                if limit_rate
-                else None
-            ),
+            limit_rate=_size(limit_rate, "--limit-rate"),
             to_stdout=to_stdout,
         )
         job = BatchJob(
@@ -202,33 +194,34 @@ def download(
             summary_json=summary_json,
             grace=options.grace,
         )
-        options.prepare_console(err)
         arg_specs = [
             _spec(number, url, base_url, None if to_stdout else output, expected)
             for number, url in enumerate(given, start=1)
         ]
-        with (
-            _input_items(input_file, base_url) as (file_items, blocking),
-            console.DownloadProgress(err, enabled=not options.quiet) as progress,
-        ):
-            items = itertools.chain(arg_specs, file_items)
-            outcome = asyncio.run(
-                run_batch(
+        progress = console.DownloadProgress(err, enabled=not options.quiet)
+        with _input_items(input_file, base_url) as (file_items, blocking):
+            return common.run_batch_command(
+                err,
+                options,
+                progress,
+                lambda progress_, notify: run_batch(
                     job,
-                    items,
+                    itertools.chain(arg_specs, file_items),
                     blocking,
-                    progress,
-                    notify=lambda text: console.notice(err, text),
+                    progress_,
+                    notify,
                     fetcher=Downloader(downloads, progress),
-                )
+                ),
+                empty_input=str(input_file),
             )
-        if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
-            raise UsageError(f"{input_file}: no URLs (empty, or only blank and comment lines)")
-        if not options.quiet:
-            console.print_summary(err, outcome.summary)
-        return outcome.exit_code
 
-    raise typer.Exit(exit_code_of(err, run))
+    raise typer.Exit(common.exit_code_of(err, run))
+
+
+def _size(text: str | None, option: str) -> int | None:
+    from hx.cli.common import parse_option
+
+    return None if text is None else parse_option(lambda: parse_size(text), option)
 
 
 def _spec(
@@ -237,7 +230,11 @@ def _spec(
     base_url: str | None,
     output: str | None,
     checksum: tuple[str, str] | None,
-) -> RequestSpec:
+) -> "RequestSpec":
+    from hx.cli.common import parse_option
+    from hx.models import RequestSpec
+    from hx.sources import check_url
+
     return RequestSpec(
         line=number,
         url=parse_option(lambda: check_url(url, base_url), f"URL {url!r}"),
@@ -249,8 +246,17 @@ def _spec(
 @contextlib.contextmanager
 def _input_items(
     input_file: str | None, base_url: str | None
-) -> Iterator[tuple[Iterator[InputItem], bool]]:
+) -> Iterator[tuple[Iterator["InputItem"], bool]]:
     """The -i file's items (and whether reading may block), or nothing."""
+    from hx.sources import (
+        DOWNLOAD_KEYS,
+        RequestDefaults,
+        detect_format,
+        open_source,
+        read_items,
+        stream_is_blocking,
+    )
+
     if input_file is None:
         yield iter(()), False
         return
@@ -268,6 +274,8 @@ def _input_items(
 def _expected_digest(sha256: str | None, checksum: str | None) -> tuple[str, str] | None:
     if sha256 is not None and checksum is not None:
         raise UsageError("--sha256 and --checksum cannot be used together")
+    from hx.cli.common import parse_option
+
     if sha256 is not None:
         return parse_option(lambda: check_digest("sha256", sha256), "--sha256")
     if checksum is not None:

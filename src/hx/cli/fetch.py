@@ -1,21 +1,19 @@
 """``hx fetch``: many requests from a file or stdin, one NDJSON record each."""
 
-import asyncio
 import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hx import console
-from hx.cli.app import EXIT_CODES_HELP, app, exit_code_of
-from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, option, parse_option, with_options
+from hx.cli.app import EXIT_CODES_HELP, app
+from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
-from hx.models import StatusSet
-from hx.runner import BatchJob, run_fetch
-from hx.sources import RequestDefaults, check_method, check_url
+
+if TYPE_CHECKING:
+    from hx.sources import RequestDefaults
 
 
 class InputFormatChoice(StrEnum):
@@ -147,11 +145,18 @@ def fetch(
 
       hx fetch urls.txt --retries 5 --rate 50/s --journal urls.journal
     """
+    # Imported here: `hx --help` and `hx --version` need none of the engine.
+    from hx import console
+    from hx.cli import common
+    from hx.models import StatusSet
+    from hx.runner import BatchJob, run_fetch
+
     err = console.make_console()
 
     def run() -> ExitCode:
-        settings = options.settings(
-            ok_status=parse_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
+        settings = common.settings_from(
+            options,
+            ok_status=common.parse_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
             ordered=ordered,
             include_headers=include_headers,
             include_body=body,
@@ -165,30 +170,25 @@ def fetch(
             grace=options.grace,
         )
         defaults = _request_defaults(source, method, data, json_body, base_url)
-        options.prepare_console(err)
-        with console.BatchProgress(err, enabled=not options.quiet) as progress:
-            outcome = asyncio.run(
-                run_fetch(
-                    job,
-                    source,
-                    progress,
-                    notify=lambda text: console.notice(err, text),
-                    input_format=input_format.value,
-                    defaults=defaults,
-                )
-            )
-        if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
-            raise UsageError(f"{source}: no requests (empty, or only blank and comment lines)")
-        if not options.quiet:
-            console.print_summary(err, outcome.summary)
-        return outcome.exit_code
+        return common.run_batch_command(
+            err,
+            options,
+            console.BatchProgress(err, enabled=not options.quiet),
+            lambda progress, notify: run_fetch(
+                job, source, progress, notify, input_format.value, defaults
+            ),
+            empty_input=source,
+        )
 
-    raise typer.Exit(exit_code_of(err, run))
+    raise typer.Exit(common.exit_code_of(err, run))
 
 
 def _request_defaults(
     source: str, method: str | None, data: str | None, json_body: str | None, base_url: str | None
-) -> RequestDefaults:
+) -> "RequestDefaults":
+    from hx.cli.common import parse_option
+    from hx.sources import RequestDefaults, check_method, check_url
+
     if data is not None and json_body is not None:
         raise UsageError("--data and --json cannot be used together")
     content: bytes | None = None

@@ -1,8 +1,11 @@
-"""Options every network command shares, declared once and turned into Settings.
+"""Options every network command shares, declared once.
 
 :class:`NetworkOptions` is both the declaration (each field carries its typer
 option) and the value a command receives: :func:`with_options` adds its
-fields to a command's signature and hands the command one object.
+fields to a command's signature and hands the command one object;
+:func:`hx.cli.common.settings_from` turns it into Settings.
+
+Nothing here imports the engine, so ``hx --help`` stays fast.
 """
 
 import dataclasses
@@ -12,24 +15,9 @@ import typing
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-
-from hx import console
-from hx.auth import AuthOptions
-from hx.errors import LineError, UsageError
-from hx.models import Settings, StatusSet, Timeouts
-from hx.proxies import ProxyOptions
-from hx.ratelimit import parse_rate
-from hx.redact import SECRET_HEADERS
-from hx.redirects import RedirectPolicy
-from hx.retry import RetryPolicy
-from hx.sources import parse_header_option
-from hx.tls import TlsOptions
-
-T = TypeVar("T")
 
 REQUESTS = "Requests"
 LIMITS = "Retries and limits"
@@ -41,14 +29,6 @@ OUTPUT = "Output"
 class TlsVersionChoice(StrEnum):
     v1_2 = "1.2"
     v1_3 = "1.3"
-
-
-def parse_option(parse: Callable[[], T], option: str) -> T:
-    """Run an option parser; a ValueError becomes a usage error naming the option."""
-    try:
-        return parse()
-    except (ValueError, LineError) as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> Any:
@@ -286,79 +266,6 @@ class NetworkOptions:
             panel=OUTPUT,
         ),
     ] = 0
-
-    def prepare_console(self, err: Console) -> None:
-        """Warnings the options call for, and -v tracing, on the stderr console."""
-        if self.insecure:
-            console.warning(
-                err, "--insecure: TLS certificates are not verified; anyone on the path can listen"
-            )
-        console.enable_tracing(err, self.verbose)
-
-    def settings(self, **command_settings: Any) -> Settings:
-        """Settings from these options plus the command's own (``ordered``, ``output_dir``...)."""
-        headers = parse_option(
-            lambda: tuple(parse_header_option(h) for h in self.header or ()), "--header"
-        )
-        secret = SECRET_HEADERS | {name.lower() for name in self.secret_header or ()}
-        return Settings(
-            concurrency=self.concurrency,
-            per_host=self.per_host,
-            headers=headers,
-            timeouts=Timeouts(
-                connect=self.connect_timeout if self.connect_timeout is not None else self.timeout,
-                read=self.read_timeout if self.read_timeout is not None else self.timeout,
-                write=self.timeout,
-                pool=self.timeout,
-            ),
-            max_time=self.max_time,
-            redirects=RedirectPolicy(
-                follow=self.follow_redirects,
-                max_redirects=self.max_redirects,
-                allow_downgrade=self.allow_downgrade,
-                secret_headers=frozenset(secret),
-            ),
-            secret_headers=frozenset(secret),
-            http2=self.http2,
-            http2_prior_knowledge=self.http2_prior_knowledge,
-            tls=TlsOptions(
-                verify=not self.insecure,
-                cacert=self.cacert,
-                capath=self.capath,
-                cert=self.cert,
-                key=self.key,
-                min_version=self.tls_min.value if self.tls_min else None,
-            ),
-            proxies=ProxyOptions(
-                proxy=self.proxy, noproxy=self.noproxy, use_env=not self.no_env_proxy
-            ),
-            auth=AuthOptions(
-                user=self.user,
-                digest=self.digest,
-                bearer=self.bearer,
-                netrc=self.netrc,
-                netrc_file=self.netrc_file,
-            ),
-            cookie_jar=self.cookie_jar,
-            verbose=self.verbose,
-            retry=RetryPolicy(
-                retries=self.retries,
-                retry_on=parse_option(
-                    lambda: StatusSet.parse(self.retry_on).members(), "--retry-on"
-                ),
-                delay=self.retry_delay,
-                max_delay=self.retry_max_delay,
-                max_time=self.retry_max_time or None,
-                all_methods=self.retry_all_methods,
-            ),
-            rate=_rate(self.rate, "--rate"),
-            per_host_rate=_rate(self.per_host_rate, "--per-host-rate"),
-            **command_settings,
-        )
-
-
-def _rate(text: str | None, option: str) -> float | None:
-    return None if text is None else parse_option(lambda: parse_rate(text), option)
 
 
 def with_options(func: Callable[..., None]) -> Callable[..., None]:
