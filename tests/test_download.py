@@ -520,12 +520,6 @@ def test_input_file_ndjson_and_url_list(files: DownloadServer, tmp_path: Path) -
     assert (tmp_path / "list" / "b.bin").read_bytes() == file_bytes("b.bin", 200)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hx/download.py Downloader._explicit_target joins an input line's 'output' to"
-    " --dir unchecked, so '../x' or an absolute path escapes it (filenames.py: nothing from"
-    " an input line may escape its directory)",
-)
 def test_ndjson_output_cannot_escape_the_directory(files: DownloadServer, tmp_path: Path) -> None:
     dest = tmp_path / "a" / "dl"
     dest.mkdir(parents=True)
@@ -563,11 +557,6 @@ def test_max_size_fails_a_large_file(files: DownloadServer, tmp_path: Path) -> N
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/hx/download.py Downloader._stream: on --max-size it discards NAME.part but"
-    " leaves NAME.part.hx (saved by _from_response before streaming)",
-)
 def test_max_size_counts_decoded_bytes_and_leaves_no_file(
     files: DownloadServer, tmp_path: Path
 ) -> None:
@@ -656,7 +645,7 @@ def test_read_only_directory_is_an_io_error(files: DownloadServer, tmp_path: Pat
         if os.access(dest, os.W_OK):
             pytest.skip("chmod does not stop this user (root) from writing")
         result = hx("-d", dest, files.file_url("ro.bin", size=1000))
-        assert result.exit_code == 4, result.stderr
+        assert result.exit_code == 5, result.stderr
         rec = only_record(result)
         assert rec["error"]["kind"] == "io"
         assert "permission denied" in rec["error"]["message"].lower()
@@ -669,7 +658,7 @@ def test_unwritable_output_path_is_an_io_error(files: DownloadServer, tmp_path: 
     # Runs as root too: nobody can create a file under a regular file.
     (tmp_path / "plain").write_bytes(b"not a directory")
     result = hx("-o", tmp_path / "plain" / "x.bin", files.file_url("io.bin", size=1000))
-    assert result.exit_code == 4, result.stderr
+    assert result.exit_code == 5, result.stderr
     rec = only_record(result)
     assert rec["error"]["kind"] == "io"
     assert "not a directory" in rec["error"]["message"].lower()

@@ -239,3 +239,14 @@ def test_empty_summary_to_dict() -> None:
     assert json.loads(json.dumps(data)) == data
     assert data["latency_ms"] == {"p50": None, "p90": None, "p99": None, "max": None}
     assert (data["total"], data["requests_per_second"]) == (0, 0.0)
+
+
+def test_a_file_that_could_not_be_written_exits_with_the_output_code() -> None:
+    from hx.errors import ErrorKind, ExitCode
+    from hx.models import ErrorInfo, Result
+
+    builder = SummaryBuilder(get_time=lambda: 0.0)
+    builder.add(Result(id=1, line=1, url="http://h/", method="GET", ok=True, status=200))
+    error = ErrorInfo(ErrorKind.IO, "no space left on device")
+    builder.add(Result(id=2, line=2, url="http://h/", method="GET", ok=False, error=error))
+    assert builder.build().exit_code() == ExitCode.OUTPUT

@@ -198,8 +198,8 @@ class Downloader:
             except BaseException:
                 await response.aclose()
                 raise
-            if self._continuable(spec, target) or target.exists():
-                await response.aclose()  # a ranged request (or none) follows instead
+            if self._continuable(spec, target) or (target.exists() and self.options.resume):
+                await response.aclose()  # a ranged request follows instead
                 response = None
         self._started[spec] = target
         try:
@@ -460,7 +460,6 @@ class Downloader:
             digest = _verify(part, spec, hashers)
         except DownloadFailed:
             _discard(part)
-            _State.path_for(target).unlink(missing_ok=True)
             raise
         if target.exists() and not self.options.overwrite and not self.options.resume:
             raise DownloadFailed(ErrorKind.EXISTS, f"{target} appeared while downloading")
@@ -600,4 +599,6 @@ def _pwrite_all(fd: int, data: bytes, position: int) -> None:
 
 
 def _discard(part: Path) -> None:
+    """Remove a part file that must not be resumed, and its state."""
     part.unlink(missing_ok=True)
+    part.with_name(part.name + ".hx").unlink(missing_ok=True)

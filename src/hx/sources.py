@@ -16,7 +16,7 @@ import stat
 import string
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 from urllib.parse import urlencode
 
@@ -233,7 +233,7 @@ def parse_ndjson_line(
         files=files,
         timeout=float(timeout) if timeout is not None else None,
         retry=retry,
-        output=_expect(obj, "output", str) if "output" in obj else None,
+        output=_output(obj),
         checksum=_checksum(obj),
     )
 
@@ -264,6 +264,17 @@ def _ndjson_body(
         pairs = _string_map(data, "data")
         return urlencode(pairs).encode(), "application/x-www-form-urlencoded", (), ()
     return defaults.content, defaults.content_type, (), ()
+
+
+def _output(obj: dict[str, Any]) -> str | None:
+    """A download's ``output``: a relative path that stays inside the target directory."""
+    if "output" not in obj:
+        return None
+    output = _expect(obj, "output", str)
+    parts = PurePosixPath(output.replace("\\", "/")).parts
+    if not parts or output.startswith(("/", "\\")) or ".." in parts:
+        raise LineError(f"'output' must be a relative path inside --dir, got {_excerpt(output)!r}")
+    return output
 
 
 def _checksum(obj: dict[str, Any]) -> tuple[str, str] | None:

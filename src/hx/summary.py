@@ -72,6 +72,8 @@ class Summary:
             return ExitCode.USAGE
         if self.failed == 0:
             return ExitCode.OK
+        if self.by_error.get(ErrorKind.IO):
+            return ExitCode.OUTPUT  # a full disk is not the servers' fault
         return ExitCode.ALL_FAILED if self.ok == 0 else ExitCode.SOME_FAILED
 
     def to_dict(self) -> dict[str, Any]:
