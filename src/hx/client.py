@@ -50,6 +50,14 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     )
 
 
+def check_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """Raise UsageError now for bad TLS, proxy, auth or cookie settings (as build_client would)."""
+    build_ssl_context(settings.tls, environ)
+    plan_proxies(settings.proxies, environ)
+    build_auth(settings.auth)
+    load_cookie_jar(settings.cookie_jar)
+
+
 def _default_headers(settings: Settings) -> list[tuple[str, str]]:
     """hx's User-Agent unless ``-H`` gives one, then the ``-H`` headers."""
     names = {name.lower() for name, _ in settings.headers}

@@ -107,6 +107,18 @@ class Result:
     retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
     """The response's Retry-After in seconds, for the retry policy; never written."""
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Result:
+        """The inverse of to_record (for records read back from a worker or a file)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {key: value for key, value in record.items() if key in fields}
+        error = record.get("error")
+        if error is not None:
+            values["error"] = ErrorInfo(ErrorKind(error["kind"]), error["message"])
+        if record.get("headers") is not None:
+            values["headers"] = tuple(tuple(pair) for pair in record["headers"])
+        return cls(**values)
+
     def to_record(self) -> dict[str, Any]:
         """The NDJSON record: fixed fields always, opt-in fields when present."""
         record: dict[str, Any] = {

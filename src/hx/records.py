@@ -40,7 +40,10 @@ class RecordWriter:
         self.written = 0
 
     def write(self, result: Result) -> None:
-        line = dumps(result) + "\n"
+        self.write_line(dumps(result) + "\n")
+
+    def write_line(self, line: str) -> None:
+        """Write one record already serialised (ending in a newline)."""
         try:
             if self._part is not None:
                 self._part.write(line.encode())

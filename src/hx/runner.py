@@ -31,6 +31,7 @@ from hx.sources import (
     open_source,
     read_items,
     stream_is_blocking,
+    take_shard,
 )
 from hx.storage import write_atomically
 from hx.summary import Summary, SummaryBuilder
@@ -67,20 +68,31 @@ class Outcome:
 _SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
+@dataclasses.dataclass(frozen=True)
+class FetchInput:
+    """Where ``hx fetch`` reads its requests, and which of them it takes."""
+
+    source: str
+    """A path, or ``-`` for stdin."""
+    input_format: InputFormat = "auto"
+    defaults: RequestDefaults = RequestDefaults()
+    shard: tuple[int, int] | None = None
+    """``(K, N)``: only lines whose number is K modulo N (K counted from 1)."""
+
+
 async def run_fetch(
-    job: BatchJob,
-    source: str,
-    progress: Reporter,
-    notify: Notify,
-    input_format: InputFormat = "auto",
-    defaults: RequestDefaults | None = None,
+    job: BatchJob, fetch_input: FetchInput, progress: Reporter, notify: Notify
 ) -> Outcome:
-    """``hx fetch``: the requests read from ``source`` (a path, or ``-``)."""
+    """``hx fetch``: the requests read from ``fetch_input``."""
+    source = fetch_input.source
     stream = open_source(source)
     blocking = stream_is_blocking(stream)
     with contextlib.closing(stream) if source != "-" else contextlib.nullcontext():
-        items = read_items(stream, detect_format(source, input_format), defaults)
-        count_lines_of = None if blocking else Path(source)
+        fmt = detect_format(source, fetch_input.input_format)
+        items = read_items(stream, fmt, fetch_input.defaults)
+        if fetch_input.shard is not None:
+            items = take_shard(items, *fetch_input.shard)
+        count_lines_of = None if blocking or fetch_input.shard else Path(source)
         return await run_batch(job, items, blocking, progress, notify, fetch, count_lines_of)
 
 
@@ -105,7 +117,7 @@ async def run_batch(
         async with build_client(job.settings) as client:
             batch = Batch(client, job.settings, fetcher, journal)
             source = ThreadedItemSource(items) if blocking else ItemSource(items)
-            counting = _count_in_background(count_lines_of, progress)
+            counting = count_lines_in_background(count_lines_of, progress)
             try:
                 with (
                     _stop_on_signals(batch, job.grace, received, notify),
@@ -126,12 +138,12 @@ async def run_batch(
             journal.close()
     summary = builder.build()
     if job.summary_json is not None and summary.total:
-        _write_summary(job.summary_json, summary)
+        write_summary(job.summary_json, summary)
     exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
     return Outcome(summary, exit_code)
 
 
-def _count_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
+def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
     """Count a file's request lines in a thread so the bar can show a total."""
     if path is None:
         return None
@@ -170,7 +182,7 @@ def _stop_on_signals(
             loop.remove_signal_handler(signum)
 
 
-def _write_summary(path: Path, summary: Summary) -> None:
+def write_summary(path: Path, summary: Summary) -> None:
     data = json.dumps(summary.to_dict(), indent=2) + "\n"
     try:
         write_atomically(path, data.encode())

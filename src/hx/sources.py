@@ -15,7 +15,7 @@ import os
 import stat
 import string
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Literal
 from urllib.parse import urlencode
@@ -132,6 +132,27 @@ def read_items(
                 )
                 continue
         yield spec
+
+
+def take_shard(items: Iterable[InputItem], index: int, count: int) -> Iterator[InputItem]:
+    """Items whose line number is ``index`` modulo ``count`` (1 <= index <= count).
+
+    A deterministic slice: N machines (or workers) given K = 1..N together
+    take every line exactly once.
+    """
+    return (item for item in items if (item.line - 1) % count == index - 1)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` as ``(2, 4)``; ValueError says what is wrong."""
+    index, sep, count = text.partition("/")
+    try:
+        pair = int(index), int(count)
+    except ValueError:
+        raise ValueError(f"expected K/N, e.g. 1/4, got {text!r}") from None
+    if not sep or not 1 <= pair[0] <= pair[1]:
+        raise ValueError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return pair
 
 
 def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | LineError]]:

@@ -1,5 +1,6 @@
 """``hx fetch``: many requests from a file or stdin, one NDJSON record each."""
 
+import functools
 import json
 import sys
 from enum import StrEnum
@@ -68,6 +69,21 @@ def fetch(
             help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
         ),
     ] = InputFormatChoice.auto,
+    workers: Annotated[
+        int,
+        option(
+            "--workers",
+            min=1,
+            help="Processes, each with its own client and shard of SOURCE (a file).",
+        ),
+    ] = 1,
+    shard: Annotated[
+        str | None,
+        option(
+            "--shard",
+            help="Take only lines K, K+N, K+2N... of SOURCE (K/N): one slice per machine.",
+        ),
+    ] = None,
     journal: Annotated[
         Path | None,
         option(
@@ -149,7 +165,9 @@ def fetch(
     from hx import console
     from hx.cli import common
     from hx.models import StatusSet
-    from hx.runner import BatchJob, run_fetch
+    from hx.runner import BatchJob, FetchInput, run_fetch
+    from hx.sources import parse_shard
+    from hx.workers import fork_workers, merge_workers
 
     err = console.make_console()
 
@@ -169,14 +187,22 @@ def fetch(
             journal=journal,
             grace=options.grace,
         )
-        defaults = _request_defaults(source, method, data, json_body, base_url)
+        fetch_input = FetchInput(
+            source=source,
+            input_format=input_format.value,
+            defaults=_request_defaults(source, method, data, json_body, base_url),
+            shard=common.parse_option(lambda: parse_shard(shard), "--shard") if shard else None,
+        )
+        if workers > 1:
+            forked = fork_workers(job, fetch_input, workers)  # before any event loop
+            batch = functools.partial(merge_workers, job, fetch_input, forked)
+        else:
+            batch = functools.partial(run_fetch, job, fetch_input)
         return common.run_batch_command(
             err,
             options,
             console.BatchProgress(err, enabled=not options.quiet),
-            lambda progress, notify: run_fetch(
-                job, source, progress, notify, input_format.value, defaults
-            ),
+            batch,
             empty_input=source,
         )
 

@@ -1,0 +1,208 @@
+"""``hx fetch --workers N``: N processes, each with its own client, one stream of records.
+
+One process tops out at a core's worth of httpx; on a machine with several
+cores, each worker runs the ordinary engine on its shard of the input
+(line numbers K modulo N) and writes records to a pipe. The parent merges
+them, in completion order or, with ``--ordered``, by line number, and keeps
+the one progress display, the summary and the exit code.
+
+Workers are forked before the parent starts an event loop. Ctrl-C reaches
+every process in the terminal's group; a SIGTERM sent to the parent alone is
+passed on, so each worker stops with its own grace period and records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import heapq
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from hx.client import check_settings
+from hx.errors import ExitCode, InputError, UsageError
+from hx.models import Result
+from hx.records import RecordWriter
+from hx.runner import (
+    BatchJob,
+    FetchInput,
+    Notify,
+    Outcome,
+    Reporter,
+    count_lines_in_background,
+    run_fetch,
+    write_summary,
+)
+from hx.summary import SummaryBuilder
+
+_READ_AHEAD = 1000
+"""Records a worker may have waiting in the parent (bounds --ordered's buffers)."""
+_SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+
+
+class _Quiet:
+    def set_total(self, total: int) -> None:
+        pass
+
+    def advance(self, result: Result) -> None:
+        pass
+
+
+@dataclasses.dataclass
+class Worker:
+    pid: int
+    read_fd: int
+
+
+def fork_workers(job: BatchJob, fetch_input: FetchInput, count: int) -> list[Worker]:
+    """Start ``count`` workers; call before any event loop or thread exists in this process."""
+    if fetch_input.source == "-":
+        raise UsageError("--workers needs SOURCE to be a file (each worker reads its shard)")
+    if fetch_input.shard is not None:
+        raise UsageError("--workers and --shard cannot be combined (run shards per machine)")
+    if not Path(fetch_input.source).is_file():
+        raise InputError(f"{fetch_input.source}: not a readable file")
+    check_settings(job.settings)  # fail once here, not once per worker
+    return [_fork(job, fetch_input, index, count) for index in range(1, count + 1)]
+
+
+def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Worker:
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return Worker(pid, read_fd)
+    # The worker: records to the pipe as its stdout; errors on the shared stderr.
+    os.close(read_fd)
+    os.dup2(write_fd, sys.stdout.fileno())
+    os.close(write_fd)
+    worker_job = dataclasses.replace(job, output_file=None, write_records=True, summary_json=None)
+    worker_input = dataclasses.replace(fetch_input, shard=(index, count))
+    code = ExitCode.INTERNAL
+    try:
+        outcome = asyncio.run(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))
+        code = ExitCode.OK if outcome.summary.total == 0 else outcome.exit_code
+    except BaseException as exc:  # noqa: BLE001 - a worker must end here, whatever happens
+        code = getattr(exc, "exit_code", ExitCode.INTERNAL)
+        print(f"hx: error: worker {index}/{count}: {exc}", file=sys.stderr)
+    finally:
+        sys.stdout.flush()
+        os._exit(int(code))
+
+
+async def merge_workers(
+    job: BatchJob,
+    fetch_input: FetchInput,
+    workers: list[Worker],
+    progress: Reporter,
+    notify: Notify,
+) -> Outcome:
+    """Write the workers' records as one stream; the summary and exit code of them all."""
+    loop = asyncio.get_running_loop()
+    received: list[signal.Signals] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        if not received:
+            notify(f"{signum.name}: stopping the workers")
+        received.append(signum)
+        for worker in workers:
+            try:
+                os.kill(worker.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    for signum in _SIGNAL_EXIT:
+        loop.add_signal_handler(signum, on_signal, signum)
+    builder = SummaryBuilder()
+    counting = count_lines_in_background(Path(fetch_input.source), progress)
+    assert counting is not None
+    try:
+        streams = [_records(loop, worker.read_fd) for worker in workers]
+        merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
+        with RecordWriter(job.output_file) as writer:
+            async for line, result in merged:
+                writer.write_line(line)
+                builder.add(result)
+                progress.advance(result)
+    finally:
+        counting.cancel()
+        for signum in _SIGNAL_EXIT:
+            loop.remove_signal_handler(signum)
+        codes = [await _exit_code_of(worker.pid) for worker in workers]
+    summary = builder.build()
+    if job.summary_json is not None and summary.total:
+        write_summary(job.summary_json, summary)
+    for code in codes:  # a worker's batch-level failure decides, as it would alone
+        if code in (ExitCode.USAGE, ExitCode.OUTPUT, ExitCode.INTERNAL):
+            return Outcome(summary, ExitCode(code))
+    exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
+    return Outcome(summary, exit_code)
+
+
+async def _records(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[tuple[str, Result]]:
+    """``(line as written, parsed result)`` for every record a worker writes."""
+    reader = asyncio.StreamReader(limit=1 << 24, loop=loop)
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb")
+    )
+    try:
+        while line := await reader.readline():
+            text = line.decode()
+            yield text, Result.from_record(json.loads(text))
+    finally:
+        transport.close()
+
+
+async def _as_they_come(
+    streams: list[AsyncIterator[tuple[str, Result]]],
+) -> AsyncIterator[tuple[str, Result]]:
+    queue: asyncio.Queue[tuple[str, Result] | None] = asyncio.Queue(_READ_AHEAD * len(streams))
+
+    async def pump(stream: AsyncIterator[tuple[str, Result]]) -> None:
+        try:
+            async for entry in stream:
+                await queue.put(entry)
+        finally:
+            await queue.put(None)
+
+    tasks = [asyncio.create_task(pump(stream)) for stream in streams]
+    try:
+        remaining = len(tasks)
+        while remaining:
+            entry = await queue.get()
+            if entry is None:
+                remaining -= 1
+            else:
+                yield entry
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _by_line(
+    streams: list[AsyncIterator[tuple[str, Result]]],
+) -> AsyncIterator[tuple[str, Result]]:
+    """Each worker writes its shard in line order; merge the shards by line."""
+    heads: list[tuple[int, int, str, Result]] = []
+    for index, stream in enumerate(streams):
+        entry = await anext(stream, None)
+        if entry is not None:
+            heapq.heappush(heads, (entry[1].line, index, *entry))
+    while heads:
+        _line, index, text, result = heapq.heappop(heads)
+        yield text, result
+        entry = await anext(streams[index], None)
+        if entry is not None:
+            heapq.heappush(heads, (entry[1].line, index, *entry))
+
+
+async def _exit_code_of(pid: int) -> int:
+    _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+    return os.waitstatus_to_exitcode(status)

@@ -1,0 +1,97 @@
+"""--shard K/N slices the input; --workers N runs slices in processes and merges them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from server import TestServer
+from typer.testing import CliRunner
+
+from hx.cli import app
+
+
+def write_urls(path: Path, urls: list[str]) -> str:
+    path.write_text("# a comment line counts as a line\n" + "\n".join(urls) + "\n")
+    return str(path)
+
+
+def records(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def hx_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "NO_COLOR": "1", "XDG_CONFIG_HOME": "/nonexistent"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "hx", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_shards_split_the_input_into_disjoint_slices(server: TestServer, tmp_path: Path) -> None:
+    source = write_urls(tmp_path / "urls.txt", [server.url(f"/status/200?{i}") for i in range(20)])
+    seen: list[int] = []
+    for index in (1, 2, 3):
+        result = CliRunner().invoke(app, ["fetch", source, "--shard", f"{index}/3", "-q"])
+        assert result.exit_code == 0, result.stderr
+        lines = [int(str(rec["line"])) for rec in records(result.stdout)]
+        assert all((line - 1) % 3 == index - 1 for line in lines)
+        seen += lines
+    assert sorted(seen) == list(range(2, 22))
+
+
+def test_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
+    source = write_urls(tmp_path / "urls.txt", ["http://127.0.0.1:1/"])
+    result = CliRunner().invoke(app, ["fetch", source, "--shard", "4/3"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("hx: error: --shard: expected K/N with 1 <= K <= N")
+    assert result.stdout == ""
+
+
+def test_workers_merge_every_record_once_in_order(server: TestServer, tmp_path: Path) -> None:
+    urls = [server.url(f"/status/{404 if i % 10 == 0 else 200}?{i}") for i in range(300)]
+    source = write_urls(tmp_path / "urls.txt", urls)
+    summary = tmp_path / "summary.json"
+    process = hx_process(
+        "fetch", source, "--workers", "3", "--ordered", "-c", "6", "--summary-json", str(summary)
+    )
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3, stderr
+    lines = [int(str(rec["line"])) for rec in records(stdout)]
+    assert lines == list(range(2, 302))
+    data = json.loads(summary.read_text())
+    assert (data["total"], data["ok"], data["failed"]) == (300, 270, 30)
+    assert data["by_status"] == {"2xx": 270, "4xx": 30}
+    assert "hx: 300 requests in" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_workers_need_a_file_source() -> None:
+    process = hx_process("fetch", "-", "--workers", "2")
+    stdout, stderr = process.communicate("http://127.0.0.1:1/\n", timeout=30)
+    assert process.returncode == 2
+    assert stdout == ""
+    assert "--workers needs SOURCE to be a file" in stderr
+
+
+def test_sigterm_reaches_every_worker(server: TestServer, tmp_path: Path) -> None:
+    source = write_urls(tmp_path / "urls.txt", [server.url("/slow?delay=1")] * 40)
+    process = hx_process("fetch", source, "--workers", "2", "-c", "4", "--grace", "0.2")
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    recs = records(stdout)
+    assert sorted(int(str(rec["line"])) for rec in recs) == list(range(2, 42))
+    kinds = {rec["error"]["kind"] for rec in recs if rec["error"]}  # type: ignore[index]
+    assert kinds == {"interrupted"}
+    assert "Traceback" not in stderr
