@@ -215,7 +215,7 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
             ),
             external(
                 "wget2",
-                "wget2 --max-threads",
+                "wget2 --max-threads" + (" --http2" if tls else ""),
                 "wget2",
                 "wget2",
                 [

@@ -11,15 +11,20 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpcore
 import httpx
 import socksio
 
+from hx.netio import AsyncioBackend
 from hx.proxies import ProxyPlan
 from hx.redact import redact_url
 
 TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
 
 
+import os
+
+FAST_BACKEND = os.environ.get("HX_AB_BACKEND", "1") == "1"
 SHARD_CONNECTIONS = 4
 """Connections per pool shard: small pools keep httpcore's per-request scan short."""
 
@@ -37,15 +42,26 @@ def transport_factory(
     # once the total exceeds the keep-alive limit (httpcore #1000).
     limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
 
+    http1 = not http2_prior_knowledge  # prior knowledge: h2 at once, also cleartext (h2c)
+    http2 = http2 or http2_prior_knowledge
+
     def make_one(proxy: str | None) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(
-            verify=ssl_context,
-            # Prior knowledge: speak h2 at once on cleartext connections (h2c).
-            http1=not http2_prior_knowledge,
-            http2=http2 or http2_prior_knowledge,
-            limits=limits,
-            proxy=proxy,
+        transport = httpx.AsyncHTTPTransport(
+            verify=ssl_context, http1=http1, http2=http2, limits=limits, proxy=proxy
         )
+        if proxy is None and FAST_BACKEND:
+            # httpx has no parameter for httpcore's network backend, so its
+            # transport gets the same pool httpx would build, over ours.
+            transport._pool = httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=http1,
+                http2=http2,
+                network_backend=AsyncioBackend(),
+            )
+        return transport
 
     def make(proxy: str | None) -> httpx.AsyncBaseTransport:
         if shards == 1:
