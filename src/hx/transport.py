@@ -22,9 +22,6 @@ from hx.redact import redact_url
 TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
 
 
-import os
-
-FAST_BACKEND = os.environ.get("HX_AB_BACKEND", "1") == "1"
 SHARD_CONNECTIONS = 4
 """Connections per pool shard: small pools keep httpcore's per-request scan short."""
 
@@ -49,7 +46,7 @@ def transport_factory(
         transport = httpx.AsyncHTTPTransport(
             verify=ssl_context, http1=http1, http2=http2, limits=limits, proxy=proxy
         )
-        if proxy is None and FAST_BACKEND:
+        if proxy is None:
             # httpx has no parameter for httpcore's network backend, so its
             # transport gets the same pool httpx would build, over ours.
             transport._pool = httpcore.AsyncConnectionPool(
