@@ -11,9 +11,9 @@ import contextlib
 import dataclasses
 import json
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from hx.client import build_client
 from hx.cookies import save_cookie_jar
@@ -43,6 +43,7 @@ class Reporter(Protocol):
 
 
 Notify = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,16 @@ class BatchJob:
 class Outcome:
     summary: Summary
     exit_code: ExitCode
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, on uvloop where it is installed (a few percent less CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 _SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}

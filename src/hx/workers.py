@@ -34,6 +34,7 @@ from hx.runner import (
     Outcome,
     Reporter,
     count_lines_in_background,
+    run_async,
     run_fetch,
     write_summary,
 )
@@ -86,7 +87,7 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
     worker_input = dataclasses.replace(fetch_input, shard=(index, count))
     code = ExitCode.INTERNAL
     try:
-        outcome = asyncio.run(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))
+        outcome = run_async(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))
         code = ExitCode.OK if outcome.summary.total == 0 else outcome.exit_code
     except BaseException as exc:  # noqa: BLE001 - a worker must end here, whatever happens
         code = getattr(exc, "exit_code", ExitCode.INTERNAL)

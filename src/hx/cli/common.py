@@ -4,7 +4,6 @@ Commands import this module inside their bodies, so the engine (httpx, rich
 progress) is loaded only when a command actually runs.
 """
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
@@ -22,7 +21,7 @@ from hx.records import OutputClosed
 from hx.redact import SECRET_HEADERS
 from hx.redirects import RedirectPolicy
 from hx.retry import RetryPolicy
-from hx.runner import Outcome
+from hx.runner import Outcome, run_async
 from hx.sources import parse_header_option
 from hx.tls import TlsOptions
 
@@ -121,7 +120,7 @@ def run_batch_command(
         )
     console.enable_tracing(err, options.verbose)
     with progress:
-        outcome = asyncio.run(batch(progress, lambda text: console.notice(err, text)))
+        outcome = run_async(batch(progress, lambda text: console.notice(err, text)))
     if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
         raise UsageError(f"{empty_input}: no requests (empty, or only blank and comment lines)")
     if not options.quiet:
