@@ -180,33 +180,34 @@ class _Body:
 
 
 async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Settings) -> _Body:
-    """Read the whole (decoded) body: count it, and keep or save it if asked."""
-    if settings.output_dir is not None:
-        return await _save_body(response, body_path(settings.output_dir, spec))
-    if settings.include_body:
-        content = await response.aread()
-        text, encoding = _body_text(response, content)
-        return _Body(size=len(content), text=text, encoding=encoding)
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-    return _Body(size=size)
-
-
-async def _save_body(response: httpx.Response, path: Path) -> _Body:
+    """Read the decoded body once: count it, cap it at --max-size, keep or save it if asked."""
+    path = body_path(settings.output_dir, spec) if settings.output_dir is not None else None
+    kept: list[bytes] | None = [] if settings.include_body else None
     digest = hashlib.sha256()
     size = 0
     try:
-        with PartFile(path) as part:
+        with PartFile(path) if path is not None else contextlib.nullcontext() as part:
             async for chunk in response.aiter_bytes():
-                part.write(chunk)
-                digest.update(chunk)
                 size += len(chunk)
-            part.commit()
+                if settings.max_size is not None and size > settings.max_size:
+                    message = f"body exceeds --max-size {settings.max_size} bytes"
+                    return _Body(size=size, error=ErrorInfo(ErrorKind.TOO_LARGE, message))
+                if part is not None:
+                    part.write(chunk)
+                    digest.update(chunk)
+                if kept is not None:
+                    kept.append(chunk)
+            if part is not None:
+                part.commit()
     except OSError as exc:
         message = f"cannot save body to {path}: {exc.strerror or exc}"
         return _Body(size=size, error=ErrorInfo(ErrorKind.IO, message))
-    return _Body(size=size, path=str(path), sha256=digest.hexdigest())
+    body = _Body(size=size)
+    if kept is not None:
+        body.text, body.encoding = _body_text(response, b"".join(kept))
+    if path is not None:
+        body.path, body.sha256 = str(path), digest.hexdigest()
+    return body
 
 
 def _body_text(response: httpx.Response, content: bytes) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from hx.retry import RetryPolicy
 from hx.runner import Outcome, run_async
 from hx.sources import parse_header_option
 from hx.tls import TlsOptions
+from hx.units import parse_size
 
 T = TypeVar("T")
 
@@ -96,14 +97,16 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
             max_time=o.retry_max_time or None,
             all_methods=o.retry_all_methods,
         ),
-        rate=_rate(o.rate, "--rate"),
-        per_host_rate=_rate(o.per_host_rate, "--per-host-rate"),
+        max_size=parse_optional(o.max_size, parse_size, "--max-size"),
+        rate=parse_optional(o.rate, parse_rate, "--rate"),
+        per_host_rate=parse_optional(o.per_host_rate, parse_rate, "--per-host-rate"),
         **command_settings,
     )
 
 
-def _rate(text: str | None, option: str) -> float | None:
-    return None if text is None else parse_option(lambda: parse_rate(text), option)
+def parse_optional(text: str | None, parse: Callable[[str], T], option: str) -> T | None:
+    """``parse(text)`` for an option that was given; None for one that was not."""
+    return None if text is None else parse_option(lambda: parse(text), option)
 
 
 def run_batch_command(

@@ -100,10 +100,6 @@ def download(
             panel=FILES,
         ),
     ] = None,
-    max_size: Annotated[
-        str | None,
-        option("--max-size", help="Fail files larger than this (e.g. 500M).", panel=FILES),
-    ] = None,
     limit_rate: Annotated[
         str | None,
         option(
@@ -175,7 +171,6 @@ def download(
             raise UsageError("--split cannot write to stdout (-o -)")
         settings = common.settings_from(
             options,
-            max_size=_size(max_size, "--max-size"),
             # Each file may hold --split connections at once.
             pool_size=options.concurrency * split,
         )
@@ -184,7 +179,7 @@ def download(
             overwrite=overwrite,
             resume=resume,
             split=split,
-            limit_rate=_size(limit_rate, "--limit-rate"),
+            limit_rate=common.parse_optional(limit_rate, parse_size, "--limit-rate"),
             to_stdout=to_stdout,
         )
         job = BatchJob(
@@ -216,12 +211,6 @@ def download(
             )
 
     raise typer.Exit(common.exit_code_of(err, run))
-
-
-def _size(text: str | None, option: str) -> int | None:
-    from hx.cli.common import parse_option
-
-    return None if text is None else parse_option(lambda: parse_size(text), option)
 
 
 def _spec(

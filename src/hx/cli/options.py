@@ -99,6 +99,14 @@ class NetworkOptions:
     max_redirects: Annotated[
         int, option("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
     ] = 20
+    max_size: Annotated[
+        str | None,
+        option(
+            "--max-size",
+            help="Fail bodies larger than this after decoding (e.g. 500M).",
+            panel=REQUESTS,
+        ),
+    ] = None
     allow_downgrade: Annotated[
         bool,
         option("--allow-downgrade", help="Follow redirects from https to http.", panel=REQUESTS),
