@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import (
@@ -82,7 +83,27 @@ class _OutcomeColumn(ProgressColumn):
         return text
 
 
-class BatchProgress:
+class _LiveDisplay:
+    """A rich Progress that runs for the length of a ``with`` block, if there is one."""
+
+    _progress: Progress | None
+
+    def __enter__(self) -> Self:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+class BatchProgress(_LiveDisplay):
     """A live ``done/total`` bar with ok/failed counts, req/s and ETA; inert off a terminal."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
@@ -106,6 +127,7 @@ class BatchProgress:
                 transient=True,
                 speed_estimate_period=5,
             )
+            self._task = self._progress.add_task("fetch", total=None, ok=0, failed=0)
 
     def set_total(self, total: int) -> None:
         if self._progress is not None:
@@ -120,23 +142,8 @@ class BatchProgress:
             self._failed += 1
         self._progress.update(self._task, advance=1, ok=self._ok, failed=self._failed)
 
-    def __enter__(self) -> BatchProgress:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task("fetch", total=None, ok=0, failed=0)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
-class DownloadProgress:
+class DownloadProgress(_LiveDisplay):
     """A bar per active file plus an overall bar on a terminal; a plain line per file off it."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
@@ -158,6 +165,7 @@ class DownloadProgress:
                 redirect_stderr=False,
                 transient=True,
             )
+            self._overall = self._progress.add_task("all files", total=None)
 
     # TransferReporter: bytes as they arrive.
     def started(self, key: int, name: str, total: int | None, done: int) -> None:
@@ -197,21 +205,6 @@ class DownloadProgress:
         elif result.error is not None:
             text = f"hx: failed {result.url}: {result.error.kind}: {result.error.message}"
             self._console.print(text, markup=False, style="red")
-
-    def __enter__(self) -> DownloadProgress:
-        if self._progress is not None:
-            self._progress.start()
-            self._overall = self._progress.add_task("all files", total=None)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def _shorten(name: str, width: int = 30) -> str:

@@ -28,10 +28,10 @@ import httpx
 from hx import redirects
 from hx.errors import ErrorKind
 from hx.failures import classify
+from hx.fetch import result_for
 from hx.filenames import download_name, unique_path
 from hx.models import ErrorInfo, RequestSpec, Result, Settings
 from hx.ratelimit import RateLimiter
-from hx.redact import redact_url
 
 _CONTENT_RANGE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _MIN_SEGMENT = 1 << 20
@@ -152,18 +152,12 @@ class Downloader:
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             error = classify(exc)
         else:
-            return Result(
-                id=spec.record_id,
-                line=spec.line,
-                url=redact_url(spec.url),
-                method=spec.method,
+            return result_for(
+                spec,
+                saved.response,
                 ok=True,
-                status=saved.response.status_code if saved.response is not None else None,
-                http_version=saved.response.http_version if saved.response else None,
-                final_url=redact_url(str(saved.response.url)) if saved.response else None,
                 elapsed_ms=(time.perf_counter() - started) * 1000,
                 bytes=saved.size,
-                content_type=saved.response.headers.get("content-type") if saved.response else None,
                 attempts=1,
                 path=str(saved.path),
                 sha256=saved.sha256,
@@ -171,11 +165,8 @@ class Downloader:
             )
         finally:
             self._reporter.ended(key)
-        return Result(
-            id=spec.record_id,
-            line=spec.line,
-            url=redact_url(spec.url),
-            method=spec.method,
+        return result_for(
+            spec,
             ok=False,
             status=status,
             elapsed_ms=(time.perf_counter() - started) * 1000,

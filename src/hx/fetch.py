@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -42,19 +43,28 @@ def interrupted_result(spec: RequestSpec, message: str = "hx was stopped first")
     return failed_result(spec, ErrorInfo(ErrorKind.INTERRUPTED, message), attempts=0)
 
 
+def result_for(spec: RequestSpec, response: httpx.Response | None = None, **fields: Any) -> Result:
+    """A result for ``spec``: its identity, what ``response`` says, then ``fields``.
+
+    URLs are redacted here, so no caller can forget it.
+    """
+    if response is not None:
+        fields = {
+            "status": response.status_code,
+            "http_version": response.http_version,
+            "final_url": redact_url(str(response.url)),
+            "content_type": response.headers.get("content-type"),
+            **fields,
+        }
+    return Result(
+        id=spec.record_id, line=spec.line, url=redact_url(spec.url), method=spec.method, **fields
+    )
+
+
 def failed_result(
     spec: RequestSpec, error: ErrorInfo, attempts: int = 1, elapsed_ms: float = 0.0
 ) -> Result:
-    return Result(
-        elapsed_ms=elapsed_ms,
-        id=spec.record_id,
-        line=spec.line,
-        url=redact_url(spec.url),
-        method=spec.method,
-        ok=False,
-        error=error,
-        attempts=attempts,
-    )
+    return result_for(spec, ok=False, error=error, attempts=attempts, elapsed_ms=elapsed_ms)
 
 
 def body_path(output_dir: Path, spec: RequestSpec) -> Path:
@@ -100,18 +110,12 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     error: ErrorInfo | None = body.error
     if error is None and not ok:
         error = ErrorInfo(ErrorKind.HTTP_STATUS, f"HTTP {status} {response.reason_phrase}".strip())
-    return Result(
-        id=spec.record_id,
-        line=spec.line,
-        url=redact_url(spec.url),
-        method=spec.method,
+    return result_for(
+        spec,
+        response,
         ok=ok,
-        status=status,
-        http_version=response.http_version,
-        final_url=redact_url(str(response.url)),
         elapsed_ms=(time.perf_counter() - started) * 1000,
         bytes=body.size,
-        content_type=response.headers.get("content-type"),
         error=error,
         attempts=1,
         headers=(

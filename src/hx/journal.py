@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from hx.errors import InputError, OutputError
+from hx.fetch import result_for
 from hx.models import RequestSpec, Result
 from hx.redact import redact_url
 
@@ -71,15 +72,7 @@ class FileJournal:
         key = identity_key(spec)
         if key not in self._done:
             return None
-        return Result(
-            id=spec.record_id,
-            line=spec.line,
-            url=redact_url(spec.url),
-            method=spec.method,
-            ok=True,
-            status=self._done[key],
-            skipped=True,
-        )
+        return result_for(spec, ok=True, status=self._done[key], skipped=True)
 
     def record(self, spec: RequestSpec, result: Result) -> None:
         entry = {

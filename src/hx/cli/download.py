@@ -10,7 +10,7 @@ import typer
 
 from hx.checksums import check_digest, parse_checksum
 from hx.cli.app import EXIT_CODES_HELP, app
-from hx.cli.options import OUTPUT, NetworkOptions, option, with_options
+from hx.cli.options import NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
 from hx.units import parse_size
 
@@ -116,22 +116,6 @@ def download(
             panel=FILES,
         ),
     ] = True,
-    output_file: Annotated[
-        Path | None,
-        option(
-            "--output-file",
-            help="Write records to FILE instead of stdout.",
-            panel=OUTPUT,
-        ),
-    ] = None,
-    summary_json: Annotated[
-        Path | None,
-        option(
-            "--summary-json",
-            help="Also write the summary as JSON to FILE.",
-            panel=OUTPUT,
-        ),
-    ] = None,
 ) -> None:
     """Download URLs to files: streamed, atomic (NAME.part renamed when complete), resumable.
 
@@ -184,9 +168,9 @@ def download(
         )
         job = BatchJob(
             settings=settings,
-            output_file=output_file,
-            write_records=not to_stdout or output_file is not None,
-            summary_json=summary_json,
+            output_file=options.output_file,
+            write_records=not to_stdout or options.output_file is not None,
+            summary_json=options.summary_json,
             grace=options.grace,
         )
         arg_specs = [

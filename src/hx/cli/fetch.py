@@ -107,14 +107,6 @@ def fetch(
             panel=OUTPUT,
         ),
     ] = False,
-    output_file: Annotated[
-        Path | None,
-        option(
-            "--output-file",
-            help="Write records to FILE instead of stdout.",
-            panel=OUTPUT,
-        ),
-    ] = None,
     output_dir: Annotated[
         Path | None,
         option(
@@ -136,14 +128,6 @@ def fetch(
             panel=OUTPUT,
         ),
     ] = False,
-    summary_json: Annotated[
-        Path | None,
-        option(
-            "--summary-json",
-            help="Also write the summary as JSON to FILE.",
-            panel=OUTPUT,
-        ),
-    ] = None,
 ) -> None:
     """Fetch every request in SOURCE concurrently; write one NDJSON record per request.
 
@@ -182,8 +166,8 @@ def fetch(
         )
         job = BatchJob(
             settings=settings,
-            output_file=output_file,
-            summary_json=summary_json,
+            output_file=options.output_file,
+            summary_json=options.summary_json,
             journal=journal,
             grace=options.grace,
         )

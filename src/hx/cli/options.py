@@ -261,6 +261,14 @@ class NetworkOptions:
             panel=AUTH,
         ),
     ] = None
+    output_file: Annotated[
+        Path | None,
+        option("--output-file", help="Write records to FILE instead of stdout.", panel=OUTPUT),
+    ] = None
+    summary_json: Annotated[
+        Path | None,
+        option("--summary-json", help="Also write the summary as JSON to FILE.", panel=OUTPUT),
+    ] = None
     quiet: Annotated[
         bool, option("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
     ] = False
