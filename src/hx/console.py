@@ -114,7 +114,7 @@ class BatchProgress(_LiveDisplay):
         if enabled and console.is_terminal:
             self._progress = Progress(
                 TextColumn("[bold]fetch"),
-                BarColumn(),
+                BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 _OutcomeColumn(),
                 _RateColumn(),
