@@ -55,7 +55,7 @@ class Tool:
         return next((s.error for s in self.samples if s.error), None)
 
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
+        return float(statistics.median(getattr(s, attr) for s in self.samples))
 
 
 @dataclass

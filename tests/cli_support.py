@@ -10,6 +10,8 @@ routes those tests need:
                         at once in ``max_in_flight``
 ``/login``              200 ``"ok"`` with ``Set-Cookie: sid=<RouteServer.cookie_value>``,
                         so a cookie secret never has to be part of a URL
+``/secrets``            200 ``"ok"`` with the response headers in ``SECRET_RESPONSE_HEADERS``,
+                        each value holding ``RouteServer.cookie_value``
 """
 
 from __future__ import annotations
@@ -27,7 +29,23 @@ from typer.testing import CliRunner
 
 from hx.cli import app
 
-__all__ = ["RouteServer", "assert_usage_error", "hx", "isolate", "records"]
+__all__ = [
+    "SECRET_RESPONSE_HEADERS",
+    "RouteServer",
+    "assert_usage_error",
+    "hx",
+    "isolate",
+    "records",
+]
+
+#: Response headers of ``/secrets``: name -> value template.
+SECRET_RESPONSE_HEADERS = {
+    "Authorization": "Bearer {}",
+    "Proxy-Authorization": "Basic {}",
+    "Cookie": "sid={}",
+    "Set-Cookie": "sid={}; Path=/",
+    "X-Token": "{}",
+}
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
@@ -84,6 +102,10 @@ class _RouteHandler(_Handler):
             self._send(200, b"ok")
         elif path == "/login":
             self._send(200, b"ok", headers=[("Set-Cookie", f"sid={owner.cookie_value}; Path=/")])
+        elif path == "/secrets":
+            secret = owner.cookie_value
+            headers_out = [(k, v.format(secret)) for k, v in SECRET_RESPONSE_HEADERS.items()]
+            self._send(200, b"ok", headers=headers_out)
         else:
             super()._route(path, headers, body)
 

@@ -12,14 +12,18 @@ If-Range request in a later run. Only a complete, verified file is renamed to
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -306,28 +310,25 @@ class Downloader:
         key: int,
         hashers: list[hashlib._Hash],
     ) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(part, flags, 0o644)
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        too_large = False
         try:
             os.ftruncate(fd, offset)
-            os.lseek(fd, offset, os.SEEK_SET)
-            written = offset
-            async for chunk in _body(response, self._bandwidth):
-                written += len(chunk)
-                if settings.max_size is not None and written > settings.max_size:
-                    os.close(fd)
-                    fd = -1
-                    _discard(part)
-                    raise DownloadFailed(
-                        ErrorKind.TOO_LARGE, f"body exceeds --max-size {settings.max_size} bytes"
-                    )
-                _write_all(fd, chunk)
-                for hasher in hashers:
-                    hasher.update(chunk)
-                self._reporter.transferred(key, len(chunk))
+            async with _writing(fd, offset, hashers) as writer:
+                limit = settings.max_size
+                async for chunk in _body(response, self._bandwidth):
+                    if limit is not None and writer.position + len(chunk) > limit:
+                        too_large = True
+                        break
+                    await writer.write(chunk)
+                    self._reporter.transferred(key, len(chunk))
         finally:
-            if fd >= 0:
-                os.close(fd)
+            os.close(fd)
+        if too_large:
+            _discard(part)
+            raise DownloadFailed(
+                ErrorKind.TOO_LARGE, f"body exceeds --max-size {settings.max_size} bytes"
+            )
 
     async def _segmented(
         self,
@@ -392,18 +393,18 @@ class Downloader:
                     f" (HTTP {response.status_code}); the file may have changed",
                     response.status_code,
                 )
-            unsaved = 0
-            async for chunk in _body(response, self._bandwidth):
-                position = start + segment[2]
-                if position + len(chunk) > end + 1:
-                    raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
-                _pwrite_all(fd, chunk, position)
-                segment[2] += len(chunk)
-                unsaved += len(chunk)
-                self._reporter.transferred(id(spec), len(chunk))
-                if unsaved >= _SAVE_EVERY:
-                    state.save(target)
-                    unsaved = 0
+            # segment[2] counts bytes on disk, so the saved state never overstates.
+            saved_at = done
+            on_flush = functools.partial(_advance, segment)
+            async with _writing(fd, start + done, on_flush=on_flush) as writer:
+                async for chunk in _body(response, self._bandwidth):
+                    if writer.position + len(chunk) > end + 1:
+                        raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
+                    await writer.write(chunk)
+                    self._reporter.transferred(id(spec), len(chunk))
+                    if segment[2] - saved_at >= _SAVE_EVERY:
+                        state.save(target)
+                        saved_at = segment[2]
         finally:
             await response.aclose()
         if start + segment[2] != end + 1:
@@ -576,17 +577,103 @@ def _verify(path: Path, spec: RequestSpec, hashers: list[hashlib._Hash] | None) 
     return sha256
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+class _FileWriter:
+    """Writes a stream at a position in ``fd`` from a thread of its own, hashing as it goes.
+
+    Chunks are gathered into 1 MiB batches (Python's per-call cost makes
+    64 KiB writes several times slower); each batch is written and hashed in
+    the writer's thread, which runs beside the event loop because pwrite and
+    hashlib release the GIL. At most a few batches wait, so memory stays
+    flat. ``on_flush`` hears how many bytes reached the file, in order.
+    """
+
+    _BATCH = 1 << 20
+    _IN_FLIGHT = 4
+
+    def __init__(
+        self,
+        fd: int,
+        position: int,
+        hashers: Sequence[hashlib._Hash] = (),
+        on_flush: Callable[[int], None] | None = None,
+    ) -> None:
+        self._fd = fd
+        self._next_position = position
+        self._hashers = hashers
+        self._on_flush = on_flush
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._in_flight: deque[tuple[asyncio.Future[None], int]] = deque()
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-writer")
+
+    @property
+    def position(self) -> int:
+        """Where the next byte goes (bytes not yet written included)."""
+        return self._next_position + self._pending_size
+
+    async def write(self, chunk: bytes) -> None:
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        if self._pending_size >= self._BATCH:
+            await self._submit()
+
+    async def close(self) -> None:
+        """Write what is left and wait for it (on success)."""
+        await self._submit()
+        while self._in_flight:
+            await self._settle()
+
+    def abandon(self) -> None:
+        """Stop the thread after what it already has (on failure or cancellation)."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+    async def _submit(self) -> None:
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._thread, self._write, data, self._next_position)
+        self._next_position += len(data)
+        self._in_flight.append((future, len(data)))
+        while len(self._in_flight) > self._IN_FLIGHT:
+            await self._settle()
+
+    async def _settle(self) -> None:
+        future, count = self._in_flight[0]
+        await future
+        self._in_flight.popleft()
+        if self._on_flush is not None:
+            self._on_flush(count)
+
+    def _write(self, data: bytes, position: int) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self._fd, view, position)
+            view, position = view[written:], position + written
+        for hasher in self._hashers:
+            hasher.update(data)
 
 
-def _pwrite_all(fd: int, data: bytes, position: int) -> None:
-    view = memoryview(data)
-    while view:
-        count = os.pwrite(fd, view, position)
-        view, position = view[count:], position + count
+@contextlib.asynccontextmanager
+async def _writing(
+    fd: int,
+    position: int,
+    hashers: Sequence[hashlib._Hash] = (),
+    on_flush: Callable[[int], None] | None = None,
+) -> AsyncIterator[_FileWriter]:
+    """A _FileWriter that has written everything on a clean exit, and has stopped on any."""
+    writer = _FileWriter(fd, position, hashers, on_flush)
+    try:
+        yield writer
+        await writer.close()
+    finally:
+        writer.abandon()
+
+
+def _advance(segment: list[int], count: int) -> None:
+    segment[2] += count
 
 
 def _discard(part: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from collections import deque
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -31,7 +32,11 @@ class _Protocol(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
+        # Chunks as they arrived, and how much of the first one was read: each
+        # byte is copied at most once, however big the chunks or the backlog.
+        self._chunks: deque[bytes] = deque()
+        self._offset = 0
+        self.buffered = 0
         self.eof = False
         self.error: BaseException | None = None
         self.reading_paused = False
@@ -44,8 +49,9 @@ class _Protocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > _HIGH_WATER and self.transport is not None:
+        self._chunks.append(data)
+        self.buffered += len(data)
+        if self.buffered > _HIGH_WATER and self.transport is not None:
             self.transport.pause_reading()
             self.reading_paused = True
         self._wake_reader()
@@ -91,9 +97,17 @@ class _Protocol(asyncio.Protocol):
             self._write_waiter = None
 
     def take(self, max_bytes: int) -> bytes:
-        data = bytes(self.buffer[:max_bytes])
-        del self.buffer[:max_bytes]
-        if self.reading_paused and len(self.buffer) < _LOW_WATER and self.transport is not None:
+        """Up to ``max_bytes`` of what has arrived (call only when ``buffered``)."""
+        first, start = self._chunks[0], self._offset
+        if len(first) - start <= max_bytes:
+            data = first[start:] if start else first
+            self._chunks.popleft()
+            self._offset = 0
+        else:
+            data = first[start : start + max_bytes]
+            self._offset += max_bytes
+        self.buffered -= len(data)
+        if self.reading_paused and self.buffered < _LOW_WATER and self.transport is not None:
             self.transport.resume_reading()
             self.reading_paused = False
         return data
@@ -123,12 +137,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
-        if not protocol.buffer and not protocol.eof:
+        if not protocol.buffered and not protocol.eof:
             try:
                 await protocol.wait_readable(timeout)
             except TimeoutError:
                 raise httpcore.ReadTimeout("timed out reading") from None
-        if protocol.buffer:
+        if protocol.buffered:
             return protocol.take(max_bytes)
         if protocol.error is not None:
             raise httpcore.ReadError(str(protocol.error) or "read failed") from protocol.error
@@ -177,7 +191,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             # An idle keep-alive connection is "readable" once the server has
             # sent something or hung up: either way it must not be reused.
-            return bool(self._protocol.buffer) or self._protocol.eof
+            return self._protocol.buffered > 0 or self._protocol.eof
         names = {
             "ssl_object": "ssl_object",
             "client_addr": "sockname",
