@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
@@ -38,7 +40,7 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
         http2=settings.http2,
         http2_prior_knowledge=settings.http2_prior_knowledge,
     )
-    return httpx.AsyncClient(
+    client = _Client(
         transport=RoutingTransport(plan_proxies(settings.proxies, environ), make_transport),
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
         follow_redirects=False,
@@ -48,6 +50,39 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
         trust_env=False,  # proxies and CA paths from the environment are ours to read
         event_hooks=trace.header_hooks(settings.secret_headers) if settings.verbose > 1 else None,
     )
+    return client
+
+
+class _Cookies(httpx.Cookies):
+    """httpx.Cookies that skips the urllib round trip for responses setting no cookie.
+
+    httpx offers every response to the jar through urllib request and
+    response adapters; for the many responses without Set-Cookie that was a
+    twentieth of hx's CPU per small request.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+class _Client(httpx.AsyncClient):
+    """An AsyncClient whose cookie store is a :class:`_Cookies`."""
+
+    def __init__(self, *, cookies: http.cookiejar.CookieJar, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cookies = cookies
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._hx_cookies
+
+    @cookies.setter
+    def cookies(
+        self,
+        cookies: httpx.Cookies | http.cookiejar.CookieJar | dict[str, str] | list[tuple[str, str]],
+    ) -> None:
+        self._hx_cookies = _Cookies(cookies)
 
 
 def check_settings(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:

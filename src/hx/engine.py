@@ -345,7 +345,8 @@ class Batch:
         return not self.stopping
 
     def _host(self, url: str) -> _Host:
-        key = httpx.URL(url).netloc.decode("ascii")
+        # Specs hold absolute URLs ("scheme://netloc/..."): no need to parse again.
+        key = url.split("/", 3)[2].rpartition("@")[2]
         host = self._hosts.get(key)
         if host is None:
             host = self._hosts[key] = _Host(self._settings)
