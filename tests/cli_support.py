@@ -16,13 +16,9 @@ routes those tests need:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import threading
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,7 +36,6 @@ __all__ = [
     "hx",
     "isolate",
     "records",
-    "tls_close_race_tolerated",
 ]
 
 #: Response headers of ``/secrets``: name -> value template.
@@ -74,22 +69,6 @@ def hx(
     assert "Traceback" not in result.stderr, result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
-
-
-@contextlib.contextmanager
-def tls_close_race_tolerated() -> Iterator[None]:
-    """Run hx over https without failing on a TLS connection still closing at loop close.
-
-    A known src bug (tests/test_tls_shutdown.py): hx closes the event loop while
-    a TLS transport may still be shutting down; under pytest's warnings-as-errors
-    uvloop's ResourceWarning then makes ``loop.close()`` fail with EBUSY (an
-    "internal error"), now and then. The leaked transport is collected here,
-    with that warning ignored, so it cannot fail this or a later test.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        yield
-        gc.collect()
 
 
 def records(result: CliResult) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from hx.errors import ErrorKind
-from hx.models import BadLine, ErrorInfo, RequestSpec, Result, StatusSet
+from hx.models import BadLine, ErrorInfo, RequestSpec, Result
+from hx.values import StatusSet
 
 # --- StatusSet -------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ import pytest
 from hx.errors import ErrorKind
 from hx.journal import FileJournal
 from hx.models import ErrorInfo, RequestSpec, Result
-from hx.ratelimit import RateLimiter, parse_rate
+from hx.ratelimit import RateLimiter
 from hx.retry import DEFAULT_RETRY_ON, IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+from hx.values import parse_rate
 
 # 1994-11-06 08:49:37 UTC, the example date of RFC 9110.
 RFC_NOW = 784111777.0

@@ -53,7 +53,8 @@ def test_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     source = write_urls(tmp_path / "urls.txt", ["http://127.0.0.1:1/"])
     result = CliRunner().invoke(app, ["fetch", source, "--shard", "4/3"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("hx: error: --shard: expected K/N with 1 <= K <= N")
+    assert result.stderr.startswith("hx: error: Invalid value for '--shard'")
+    assert "expected K/N with 1 <= K <= N, got '4/3'" in result.stderr
     assert result.stdout == ""
 
 

@@ -27,7 +27,7 @@ _EXPORTS = {
     "RequestSpec": "hx.models",
     "Result": "hx.models",
     "Settings": "hx.models",
-    "StatusSet": "hx.models",
+    "StatusSet": "hx.values",
     "Summary": "hx.summary",
     "SummaryBuilder": "hx.summary",
     "Timeouts": "hx.models",
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from hx.client import build_client
     from hx.engine import Batch, run_batch
     from hx.errors import ErrorKind, ExitCode, HxError, InputError, OutputError, UsageError
-    from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, StatusSet, Timeouts
+    from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, Timeouts
     from hx.sources import RequestDefaults, read_items
     from hx.summary import Summary, SummaryBuilder
+    from hx.values import StatusSet

@@ -40,16 +40,26 @@ def default_config_path(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 @dataclasses.dataclass
+class Layer:
+    """One level of the file: its top level, or the chosen profile."""
+
+    prefix: str
+    """Where it is in the file, for messages: ``""`` or ``"profiles.NAME."``."""
+    shared: dict[str, Any]
+    """Its top-level keys: for every command that has the option."""
+    commands: dict[str, dict[str, Any]]
+    """Its ``[fetch]`` and ``[download]`` tables: for that command only."""
+
+
+@dataclasses.dataclass
 class Config:
     path: Path
-    shared: dict[str, Any]
-    """Top-level keys: for every command that has the option."""
-    commands: dict[str, dict[str, Any]]
-    """``[fetch]``, ``[download]`` tables: for that command only."""
+    layers: list[Layer]
+    """In order of precedence, lowest first: the top level, then the profile."""
 
 
 def load_config(path: Path, profile: str | None) -> Config:
-    """Read ``path`` and lay ``profile`` (if any) over its top level.
+    """Read ``path``: its top level and, if ``profile`` is given, that profile.
 
     Keys are as written (long option names); the CLI checks them against
     each command's options.
@@ -63,21 +73,24 @@ def load_config(path: Path, profile: str | None) -> Config:
     profiles = data.pop("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"config {path}: 'profiles' must be a table")
-    layers = [("", data)]
+    tables = [("", data)]
     if profile is not None:
         if not isinstance(profiles.get(profile), dict):
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"config {path}: no profile {profile!r} (profiles: {known})")
-        layers.append((f"profiles.{profile}.", profiles[profile]))
-    config = Config(path, {}, {command: {} for command in COMMANDS})
-    for where, layer in layers:
-        for key, value in layer.items():
-            if key in COMMANDS:
-                if not isinstance(value, dict):
-                    raise ConfigError(f"config {path}: {where}{key} must be a table")
-                config.commands[key].update(value)
-            elif isinstance(value, dict):
-                raise ConfigError(f"config {path}: unknown table [{where}{key}]")
-            else:
-                config.shared[key] = value
-    return config
+        tables.append((f"profiles.{profile}.", profiles[profile]))
+    return Config(path, [_layer(path, prefix, table) for prefix, table in tables])
+
+
+def _layer(path: Path, prefix: str, table: dict[str, Any]) -> Layer:
+    layer = Layer(prefix, {}, {})
+    for key, value in table.items():
+        if key in COMMANDS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"config {path}: {prefix}{key} must be a table")
+            layer.commands[key] = value
+        elif isinstance(value, dict):
+            raise ConfigError(f"config {path}: unknown table [{prefix}{key}]")
+        else:
+            layer.shared[key] = value
+    return layer

@@ -623,9 +623,28 @@ class _FileWriter:
         while self._in_flight:
             await self._settle()
 
-    def abandon(self) -> None:
-        """Stop the thread after what it already has (on failure or cancellation)."""
-        self._thread.shutdown(wait=True, cancel_futures=True)
+    def finish(self) -> None:
+        """Write everything received, blocking if need be; ends the thread.
+
+        Also after a failure or a cancellation: bytes that arrived before a
+        reset are good bytes, and a resumed download should not fetch them again.
+        """
+        self._thread.shutdown(wait=True)
+        while self._in_flight:
+            future, count = self._in_flight.popleft()
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._report(count)
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self._write(data, self._next_position)
+            self._next_position += len(data)
+            self._report(len(data))
+
+    def _report(self, count: int) -> None:
+        if self._on_flush is not None:
+            self._on_flush(count)
 
     async def _submit(self) -> None:
         if not self._pending:
@@ -644,8 +663,7 @@ class _FileWriter:
         future, count = self._in_flight[0]
         await future
         self._in_flight.popleft()
-        if self._on_flush is not None:
-            self._on_flush(count)
+        self._report(count)
 
     def _write(self, data: bytes, position: int) -> None:
         view = memoryview(data)
@@ -663,13 +681,13 @@ async def _writing(
     hashers: Sequence[hashlib._Hash] = (),
     on_flush: Callable[[int], None] | None = None,
 ) -> AsyncIterator[_FileWriter]:
-    """A _FileWriter that has written everything on a clean exit, and has stopped on any."""
+    """A _FileWriter that has written everything it was given when the block ends."""
     writer = _FileWriter(fd, position, hashers, on_flush)
     try:
         yield writer
         await writer.close()
     finally:
-        writer.abandon()
+        writer.finish()
 
 
 def _advance(segment: list[int], count: int) -> None:

@@ -7,7 +7,6 @@ result, once made, is what gets written.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from hx.redact import SECRET_HEADERS
 from hx.redirects import RedirectPolicy
 from hx.retry import RetryPolicy
 from hx.tls import TlsOptions
+from hx.values import StatusSet
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -153,48 +153,6 @@ class Result:
         if self.skipped:
             record["skipped"] = True
         return record
-
-
-class StatusSet:
-    """A set of HTTP statuses written as ``200-299,304``; ``in`` tests membership."""
-
-    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
-        self.ranges = tuple(ranges)
-
-    @classmethod
-    def parse(cls, text: str) -> StatusSet:
-        """Parse ``"200-399"``, ``"2xx,304"`` or ``"200,201"``; raise ValueError if malformed."""
-        ranges = []
-        for part in (p.strip() for p in text.split(",")):
-            if len(part) == 3 and part[0] in "12345" and part[1:].lower() == "xx":
-                low = int(part[0]) * 100
-                ranges.append((low, low + 99))
-                continue
-            first, sep, last = part.partition("-")
-            try:
-                low, high = int(first), int(last if sep else first)
-            except ValueError:
-                raise ValueError(f"not a status or range: {part!r}") from None
-            if not 100 <= low <= high <= 599:
-                raise ValueError(f"status out of range 100-599: {part!r}")
-            ranges.append((low, high))
-        return cls(ranges)
-
-    def members(self) -> frozenset[int]:
-        return frozenset(n for lo, hi in self.ranges for n in range(lo, hi + 1))
-
-    def __contains__(self, status: object) -> bool:
-        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
-
-    def __repr__(self) -> str:
-        text = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
-        return f"StatusSet({text!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StatusSet) and self.ranges == other.ranges
-
-    def __hash__(self) -> int:
-        return hash(self.ranges)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,8 @@ import httpcore
 
 _HIGH_WATER = 1 << 20
 _LOW_WATER = 1 << 18
+_CLOSE_WAIT = 0.25
+"""Seconds a TLS connection gets to close cleanly before it is aborted."""
 
 
 class _Protocol(asyncio.Protocol):
@@ -43,6 +45,7 @@ class _Protocol(asyncio.Protocol):
         self._read_waiter: asyncio.Future[None] | None = None
         self._write_waiter: asyncio.Future[None] | None = None
         self.writing_paused = False
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, but behave as one.
@@ -64,6 +67,8 @@ class _Protocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.error = exc
+        if not self.closed.done():
+            self.closed.set_result(None)
         self._wake_reader()
         self._wake_writer()
 
@@ -163,7 +168,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 raise httpcore.WriteTimeout("timed out writing") from None
 
     async def aclose(self) -> None:
+        # Closing TLS takes a round of close_notify: wait for it briefly, so no
+        # transport is still closing when hx closes its event loop.
         self._transport.close()
+        try:
+            async with asyncio.timeout(_CLOSE_WAIT):
+                await asyncio.shield(self._protocol.closed)
+        except TimeoutError:
+            self._transport.abort()
 
     async def start_tls(
         self,

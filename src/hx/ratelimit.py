@@ -7,22 +7,7 @@ rate holds exactly under any concurrency (no per-worker buckets to add up).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
-
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
-_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_rate(text: str) -> float:
-    """Requests per second from ``"50/s"``, ``"600/m"``, ``"1000/h"`` or ``"20"``."""
-    match = _RATE.match(text)
-    if match is None:
-        raise ValueError(f"expected N/s, N/m or N/h, got {text!r}")
-    count = float(match.group(1))
-    if count <= 0:
-        raise ValueError(f"rate must be positive, got {text!r}")
-    return count / _PER[match.group(2) or "s"]
 
 
 class RateLimiter:

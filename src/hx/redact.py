@@ -6,7 +6,8 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "***"
-_USERINFO_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
+# "user:password@" anywhere: after "//", at the start (no scheme), or inside text.
+_USERINFO_PASSWORD = re.compile(r"""((?://|^|[\s"'])[^\s/@:"']+:)[^\s/@"']*@""")
 
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
@@ -23,7 +24,9 @@ def redact_url(url: str) -> str:
         # Unparseable, yet it may still carry "user:password@": blank it anyway.
         return _USERINFO_PASSWORD.sub(rf"\1{REDACTED}@", url)
     if parts.password is None and parts.username is None:
-        return url
+        # No authority urlsplit could see ("user:pw@host/x" has no scheme):
+        # blank anything that still looks like credentials.
+        return _USERINFO_PASSWORD.sub(rf"\1{REDACTED}@", url)
     host = parts.netloc.rpartition("@")[2]
     user = parts.username or ""
     userinfo = f"{user}:{REDACTED}" if parts.password is not None else user

@@ -46,6 +46,7 @@ async def send(
             await response.aclose()
         chain_cookies.extract_cookies(response)
         chain_cookies.set_cookie_header(next_request)
+        _keep_cookie_header(request, next_request)
         # auth=None: credentials were for the first request; httpx already
         # carried Authorization over if (and only if) the origin is the same.
         response = await client.send(next_request, stream=True, follow_redirects=False, auth=None)
@@ -71,6 +72,24 @@ def _check(
     if _origin(previous.url) != _origin(target):
         for name in policy.secret_headers:
             following.headers.pop(name, None)
+
+
+def _keep_cookie_header(first: httpx.Request, following: httpx.Request) -> None:
+    """Same origin: the Cookie header the request was sent with goes along (httpx drops it).
+
+    Cookies the redirect chain set win over those of the same name.
+    """
+    given = first.headers.get("cookie")
+    if not given or _origin(first.url) != _origin(following.url):
+        return
+    cookies = dict(_cookie_pairs(given))
+    cookies.update(_cookie_pairs(following.headers.get("cookie", "")))
+    following.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def _cookie_pairs(header: str) -> list[tuple[str, str]]:
+    pairs = (part.strip().partition("=") for part in header.split(";"))
+    return [(name, value) for name, _, value in pairs if name]
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -35,6 +35,7 @@ from hx.sources import (
 )
 from hx.storage import write_atomically
 from hx.summary import Summary, SummaryBuilder
+from hx.values import Shard
 
 
 class Reporter(Protocol):
@@ -87,8 +88,8 @@ class FetchInput:
     """A path, or ``-`` for stdin."""
     input_format: InputFormat = "auto"
     defaults: RequestDefaults = RequestDefaults()
-    shard: tuple[int, int] | None = None
-    """``(K, N)``: only lines whose number is K modulo N (K counted from 1)."""
+    shard: Shard | None = None
+    """Only the lines of this slice of the input."""
 
 
 async def run_fetch(
@@ -102,7 +103,7 @@ async def run_fetch(
         fmt = detect_format(source, fetch_input.input_format)
         items = read_items(stream, fmt, fetch_input.defaults)
         if fetch_input.shard is not None:
-            items = take_shard(items, *fetch_input.shard)
+            items = take_shard(items, fetch_input.shard)
         count_lines_of = None if blocking or fetch_input.shard else Path(source)
         return await run_batch(job, items, blocking, progress, notify, fetch, count_lines_of)
 

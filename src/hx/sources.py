@@ -26,6 +26,7 @@ from hx.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, Pairs, RequestSpec
 from hx.redact import redact_url
+from hx.values import Shard
 
 InputFormat = Literal["auto", "urls", "ndjson"]
 
@@ -134,25 +135,13 @@ def read_items(
         yield spec
 
 
-def take_shard(items: Iterable[InputItem], index: int, count: int) -> Iterator[InputItem]:
-    """Items whose line number is ``index`` modulo ``count`` (1 <= index <= count).
+def take_shard(items: Iterable[InputItem], shard: Shard) -> Iterator[InputItem]:
+    """Items whose line number is ``shard.index`` modulo ``shard.count``.
 
     A deterministic slice: N machines (or workers) given K = 1..N together
     take every line exactly once.
     """
-    return (item for item in items if (item.line - 1) % count == index - 1)
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/4"`` as ``(2, 4)``; ValueError says what is wrong."""
-    index, sep, count = text.partition("/")
-    try:
-        pair = int(index), int(count)
-    except ValueError:
-        raise ValueError(f"expected K/N, e.g. 1/4, got {text!r}") from None
-    if not sep or not 1 <= pair[0] <= pair[1]:
-        raise ValueError(f"expected K/N with 1 <= K <= N, got {text!r}")
-    return pair
+    return (item for item in items if (item.line - 1) % shard.count == shard.index - 1)
 
 
 def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | LineError]]:

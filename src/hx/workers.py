@@ -39,6 +39,7 @@ from hx.runner import (
     write_summary,
 )
 from hx.summary import SummaryBuilder
+from hx.values import Shard
 
 _READ_AHEAD = 1000
 """Records a worker may have waiting in the parent (bounds --ordered's buffers)."""
@@ -84,7 +85,7 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
     os.dup2(write_fd, sys.stdout.fileno())
     os.close(write_fd)
     worker_job = dataclasses.replace(job, output_file=None, write_records=True, summary_json=None)
-    worker_input = dataclasses.replace(fetch_input, shard=(index, count))
+    worker_input = dataclasses.replace(fetch_input, shard=Shard(index, count))
     code = ExitCode.INTERNAL
     try:
         outcome = run_async(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))

@@ -1,16 +1,70 @@
 """The typer app, ``--version``, the entry point and the exit-code mapping."""
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from hx import __version__
 from hx.config import ConfigError, default_config_path, load_config
 from hx.errors import EXIT_CODE_MEANINGS, ExitCode, HxError, UsageError
 
+
+class _Group(typer.core.TyperGroup):
+    """Usage errors as one ``hx: error: ...`` line, like every other error hx reports.
+
+    Also: a repeatable option's environment variable holds one value per line
+    (click would split ``HX_HEADER="X-A: 1"`` at the space).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            for param in command.params:
+                if getattr(param, "multiple", False):
+                    # A class attribute in click; this instance gets its own.
+                    setattr(param, "envvar_list_splitter", "\n")  # noqa: B010
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+            code = result if isinstance(result, int) else 0
+        except Exception as exc:
+            if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+                raise  # not one of click's usage errors (typer vendors its own click)
+            code = int(exc.exit_code)
+            sys.stderr.write(_usage_message(exc))
+        if standalone_mode:
+            raise SystemExit(code)
+        return code
+
+
+def _usage_message(exc: Any) -> str:
+    message = str(exc.format_message())
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return message + "\n"  # the help text itself
+    message = message.replace("Value error, ", "").rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+    return f"hx: error: {message}{hint}\n"
+
+
 app = typer.Typer(
     name="hx",
+    cls=_Group,
     help="Fetch many URLs concurrently, or download big files, over one pooled HTTP client.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -94,20 +148,22 @@ def config_defaults(
             return None
     loaded = load_config(path, profile)
     # typer vendors its own click: reach the commands through the context.
-    subcommands: dict[str, Any] = getattr(ctx.command, "commands", {})
-    commands = {name: subcommands[name] for name in loaded.commands if name in subcommands}
+    commands: dict[str, Any] = dict(getattr(ctx.command, "commands", {}))
     defaults: dict[str, dict[str, Any]] = {name: {} for name in commands}
-    for key, value in loaded.shared.items():
-        matched = [name for name, command in commands.items() if _param(command, key) is not None]
-        if not matched:
-            raise ConfigError(f"config {path}: unknown option {key!r}")
-        for name in matched:
-            defaults[name].update(_checked(ctx, commands[name], key, value, path))
-    for name, table in loaded.commands.items():
-        for key, value in table.items():
-            if _param(commands[name], key) is None:
-                raise ConfigError(f"config {path}: [{name}] has no option {key!r}")
-            defaults[name].update(_checked(ctx, commands[name], key, value, path))
+    for layer in loaded.layers:  # lowest precedence first: later layers win
+        for key, value in layer.shared.items():
+            matched = [name for name, cmd in commands.items() if _param(cmd, key) is not None]
+            if not matched:
+                where = f"[{layer.prefix.rstrip('.')}] " if layer.prefix else ""
+                raise ConfigError(f"config {path}: {where}unknown option {key!r}")
+            for name in matched:
+                defaults[name].update(_checked(ctx, commands[name], key, value, path))
+        for name, table in layer.commands.items():
+            for key, value in table.items():
+                if _param(commands[name], key) is None:
+                    where = f"[{layer.prefix}{name}]"
+                    raise ConfigError(f"config {path}: {where} has no option {key!r}")
+                defaults[name].update(_checked(ctx, commands[name], key, value, path))
     return defaults
 
 
@@ -129,7 +185,8 @@ def _checked(ctx: typer.Context, command: Any, key: str, value: Any, path: Path)
     try:
         param.process_value(ctx, value)
     except typer.BadParameter as exc:
-        raise ConfigError(f"config {path}: {key} = {value!r}: {exc.message}") from None
+        message = exc.message.replace("Value error, ", "")
+        raise ConfigError(f"config {path}: {key} = {value!r}: {message}") from None
     return {param.name: value}
 
 

@@ -14,9 +14,8 @@ from hx import console
 from hx.auth import AuthOptions
 from hx.cli.options import NetworkOptions
 from hx.errors import ExitCode, HxError, LineError, UsageError
-from hx.models import Result, Settings, StatusSet, Timeouts
+from hx.models import Result, Settings, Timeouts
 from hx.proxies import ProxyOptions
-from hx.ratelimit import parse_rate
 from hx.records import OutputClosed
 from hx.redact import SECRET_HEADERS
 from hx.redirects import RedirectPolicy
@@ -24,7 +23,6 @@ from hx.retry import RetryPolicy
 from hx.runner import Outcome, run_async
 from hx.sources import parse_header_option
 from hx.tls import TlsOptions
-from hx.units import parse_size
 
 T = TypeVar("T")
 
@@ -91,22 +89,17 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
         verbose=o.verbose,
         retry=RetryPolicy(
             retries=o.retries,
-            retry_on=parse_option(lambda: StatusSet.parse(o.retry_on).members(), "--retry-on"),
+            retry_on=o.retry_on.members(),
             delay=o.retry_delay,
             max_delay=o.retry_max_delay,
             max_time=o.retry_max_time or None,
             all_methods=o.retry_all_methods,
         ),
-        max_size=parse_optional(o.max_size, parse_size, "--max-size"),
-        rate=parse_optional(o.rate, parse_rate, "--rate"),
-        per_host_rate=parse_optional(o.per_host_rate, parse_rate, "--per-host-rate"),
+        max_size=o.max_size,
+        rate=o.rate,
+        per_host_rate=o.per_host_rate,
         **command_settings,
     )
-
-
-def parse_optional(text: str | None, parse: Callable[[str], T], option: str) -> T | None:
-    """``parse(text)`` for an option that was given; None for one that was not."""
-    return None if text is None else parse_option(lambda: parse(text), option)
 
 
 def run_batch_command(

@@ -12,7 +12,7 @@ from hx.checksums import check_digest, parse_checksum
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.options import NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
-from hx.units import parse_size
+from hx.values import parse_size
 
 if TYPE_CHECKING:
     from hx.models import InputItem, RequestSpec
@@ -101,9 +101,11 @@ def download(
         ),
     ] = None,
     limit_rate: Annotated[
-        str | None,
+        int | None,
         option(
             "--limit-rate",
+            parser=parse_size,
+            metavar="SIZE",
             help="Bandwidth cap across all files, bytes per second (e.g. 2M).",
             panel=FILES,
         ),
@@ -163,7 +165,7 @@ def download(
             overwrite=overwrite,
             resume=resume,
             split=split,
-            limit_rate=common.parse_optional(limit_rate, parse_size, "--limit-rate"),
+            limit_rate=limit_rate,
             to_stdout=to_stdout,
         )
         job = BatchJob(
@@ -206,11 +208,12 @@ def _spec(
 ) -> "RequestSpec":
     from hx.cli.common import parse_option
     from hx.models import RequestSpec
+    from hx.redact import redact_url
     from hx.sources import check_url
 
     return RequestSpec(
         line=number,
-        url=parse_option(lambda: check_url(url, base_url), f"URL {url!r}"),
+        url=parse_option(lambda: check_url(url, base_url), f"URL {redact_url(url)!r}"),
         output=output,
         checksum=checksum,
     )

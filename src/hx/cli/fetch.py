@@ -12,6 +12,7 @@ import typer
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
+from hx.values import Shard, StatusSet, parse_shard
 
 if TYPE_CHECKING:
     from hx.sources import RequestDefaults
@@ -78,9 +79,11 @@ def fetch(
         ),
     ] = 1,
     shard: Annotated[
-        str | None,
+        Shard | None,
         option(
             "--shard",
+            parser=parse_shard,
+            metavar="K/N",
             help="Take only lines K, K+N, K+2N... of SOURCE (K/N): one slice per machine.",
         ),
     ] = None,
@@ -92,13 +95,16 @@ def fetch(
         ),
     ] = None,
     ok_status: Annotated[
-        str,
+        StatusSet,
         option(
             "--ok-status",
+            parser=StatusSet.parse,
+            metavar="STATUSES",
+            show_default="200-399",
             help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
             panel=OUTPUT,
         ),
-    ] = "200-399",
+    ] = StatusSet.parse("200-399"),
     ordered: Annotated[
         bool,
         option(
@@ -148,9 +154,7 @@ def fetch(
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console
     from hx.cli import common
-    from hx.models import StatusSet
     from hx.runner import BatchJob, FetchInput, run_fetch
-    from hx.sources import parse_shard
     from hx.workers import fork_workers, merge_workers
 
     err = console.make_console()
@@ -158,7 +162,7 @@ def fetch(
     def run() -> ExitCode:
         settings = common.settings_from(
             options,
-            ok_status=common.parse_option(lambda: StatusSet.parse(ok_status), "--ok-status"),
+            ok_status=ok_status,
             ordered=ordered,
             include_headers=include_headers,
             include_body=body,
@@ -175,7 +179,7 @@ def fetch(
             source=source,
             input_format=input_format.value,
             defaults=_request_defaults(source, method, data, json_body, base_url),
-            shard=common.parse_option(lambda: parse_shard(shard), "--shard") if shard else None,
+            shard=shard,
         )
         if workers > 1:
             forked = fork_workers(job, fetch_input, workers)  # before any event loop

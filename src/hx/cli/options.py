@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
+from hx.values import StatusSet, parse_rate, parse_size
+
 REQUESTS = "Requests"
 LIMITS = "Retries and limits"
 TRANSPORT = "Transport, TLS and proxies"
@@ -100,9 +102,11 @@ class NetworkOptions:
         int, option("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
     ] = 20
     max_size: Annotated[
-        str | None,
+        int | None,
         option(
             "--max-size",
+            parser=parse_size,
+            metavar="SIZE",
             help="Fail bodies larger than this after decoding (e.g. 500M).",
             panel=REQUESTS,
         ),
@@ -115,8 +119,16 @@ class NetworkOptions:
         int, option("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
     ] = 2
     retry_on: Annotated[
-        str, option("--retry-on", help="Statuses retried (idempotent methods).", panel=LIMITS)
-    ] = "429,502,503,504"
+        StatusSet,
+        option(
+            "--retry-on",
+            parser=StatusSet.parse,
+            metavar="STATUSES",
+            show_default="429,502,503,504",
+            help="Statuses retried (idempotent methods).",
+            panel=LIMITS,
+        ),
+    ] = StatusSet.parse("429,502,503,504")
     retry_all_methods: Annotated[
         bool,
         option(
@@ -145,13 +157,23 @@ class NetworkOptions:
         ),
     ] = 120.0
     rate: Annotated[
-        str | None,
-        option("--rate", help="Requests per second for the batch: N/s, N/m or N/h.", panel=LIMITS),
+        float | None,
+        option(
+            "--rate",
+            parser=parse_rate,
+            metavar="RATE",
+            help="Requests per second for the batch: N/s, N/m or N/h.",
+            panel=LIMITS,
+        ),
     ] = None
     per_host_rate: Annotated[
-        str | None,
+        float | None,
         option(
-            "--per-host-rate", help="Requests per second to one host: N/s, N/m, N/h.", panel=LIMITS
+            "--per-host-rate",
+            parser=parse_rate,
+            metavar="RATE",
+            help="Requests per second to one host: N/s, N/m, N/h.",
+            panel=LIMITS,
         ),
     ] = None
     grace: Annotated[

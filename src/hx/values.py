@@ -1,0 +1,106 @@
+"""Option values written the way people write them: sizes, rates, statuses, shards.
+
+Every parser takes the text from the command line, the environment or the
+config file (where TOML may give a number) and raises ValueError saying
+what it expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes from ``"1048576"``, ``"512K"``, ``"10M"``, ``"1.5G"`` (binary multiples)."""
+    match = _SIZE.match(str(text))
+    if match is None:
+        raise ValueError(f"expected a size like 500K, 10M or 2G, got {text!r}")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    size = int(number * _FACTORS[unit])
+    if size <= 0:
+        raise ValueError(f"size must be positive, got {text!r}")
+    return size
+
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
+_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str | int | float) -> float:
+    """Requests per second from ``"50/s"``, ``"600/m"``, ``"1000/h"`` or ``"20"``."""
+    match = _RATE.match(str(text))
+    if match is None:
+        raise ValueError(f"expected N/s, N/m or N/h, got {text!r}")
+    count = float(match.group(1))
+    if count <= 0:
+        raise ValueError(f"rate must be positive, got {text!r}")
+    return count / _PER[match.group(2) or "s"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """Slice ``index`` of ``count`` (1 <= index <= count), written ``K/N``."""
+
+    index: int
+    count: int
+
+
+def parse_shard(text: str) -> Shard:
+    """``"2/4"`` as ``Shard(2, 4)``."""
+    index, sep, count = text.partition("/")
+    try:
+        pair = int(index), int(count)
+    except ValueError:
+        raise ValueError(f"expected K/N, e.g. 1/4, got {text!r}") from None
+    if not sep or not 1 <= pair[0] <= pair[1]:
+        raise ValueError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return Shard(*pair)
+
+
+class StatusSet:
+    """A set of HTTP statuses written as ``200-299,304``; ``in`` tests membership."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        self.ranges = tuple(ranges)
+
+    @classmethod
+    def parse(cls, text: str | int) -> StatusSet:
+        """Parse ``"200-399"``, ``"2xx,304"`` or ``"200,201"``; raise ValueError if malformed."""
+        ranges = []
+        for part in (p.strip() for p in str(text).split(",")):
+            if len(part) == 3 and part[0] in "12345" and part[1:].lower() == "xx":
+                low = int(part[0]) * 100
+                ranges.append((low, low + 99))
+                continue
+            first, sep, last = part.partition("-")
+            try:
+                low, high = int(first), int(last if sep else first)
+            except ValueError:
+                raise ValueError(f"not a status or range: {part!r}") from None
+            if not 100 <= low <= high <= 599:
+                raise ValueError(f"status out of range 100-599: {part!r}")
+            ranges.append((low, high))
+        return cls(ranges)
+
+    def members(self) -> frozenset[int]:
+        return frozenset(n for lo, hi in self.ranges for n in range(lo, hi + 1))
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
+
+    def __str__(self) -> str:
+        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
+
+    def __repr__(self) -> str:
+        return f"StatusSet({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StatusSet) and self.ranges == other.ranges
+
+    def __hash__(self) -> int:
+        return hash(self.ranges)
