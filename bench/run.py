@@ -176,6 +176,7 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
     for c in CONCURRENCY:
         n = str(c)
         out = ctx.path(f"hx-{name}-{c}.ndjson")
+        out_workers = ctx.path(f"hx-workers-{name}-{c}.ndjson")
         hey_out = ctx.path(f"hey-{name}-{c}.txt")
         aria_dir = ctx.path(f"aria2-{c}")
         hx_tls = ["--http2", "--cacert", ca] if tls else []
@@ -188,6 +189,25 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
                 N_SMALL,
                 stdout=out,
                 check=ndjson_check(out, N_SMALL),
+            ),
+            Tool(
+                "hx-workers",
+                "hx fetch --workers 2" + (" --http2" if tls else ""),
+                [
+                    *ctx.hx,
+                    "--no-config",
+                    "fetch",
+                    str(urls),
+                    "-c",
+                    n,
+                    "-q",
+                    "--workers",
+                    "2",
+                    *hx_tls,
+                ],
+                N_SMALL,
+                stdout=out_workers,
+                check=ndjson_check(out_workers, N_SMALL),
             ),
             python_peer(
                 "gather",
