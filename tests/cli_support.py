@@ -62,7 +62,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def hx(
-    *args: str | Path, env: dict[str, str] | None = None, input: str | bytes | None = None
+    *args: str | Path, env: dict[str, str | None] | None = None, input: str | bytes | None = None
 ) -> CliResult:
     """Run ``hx ARGS`` in-process with ``env`` added; no run may show a traceback."""
     result = CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)

@@ -57,10 +57,9 @@ import struct
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import ClassVar, cast
 
-from server import _TEXT_PLAIN, TestServer, _Handler, _parse_nonneg_int
+from server import _TEXT_PLAIN, Service, TestServer, _Handler, _parse_nonneg_int
 
 __all__ = ["FAULTS", "Blackhole", "FaultServer", "retry_after_date"]
 
@@ -263,15 +262,8 @@ class FaultServer(TestServer):
             self._attempts[key] = n
             return n
 
-    def start(self) -> FaultServer:
-        super().start()
-        return self
 
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-
-class Blackhole:
+class Blackhole(Service):
     """A TCP port on ``host`` where ``connect()`` hangs until the client's timeout.
 
     The listening socket has backlog 0 and never accepts; ``start()`` opens connections
@@ -326,14 +318,3 @@ class Blackhole:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
-
-    def __enter__(self) -> Blackhole:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -24,14 +24,15 @@ import subprocess
 import sys
 import threading
 import time
-from types import TracebackType
+
+from server import Service
 
 __all__ = ["ProxyProcess"]
 
 _STARTUP_TIMEOUT = 20.0
 
 
-class ProxyProcess:
+class ProxyProcess(Service):
     """pproxy serving ``listeners`` (pproxy URIs with port 0); ``ports[i]`` is listener i's."""
 
     __test__ = False
@@ -86,17 +87,6 @@ class ProxyProcess:
             self._reader.join(10)
         assert proc.stdout is not None
         proc.stdout.close()
-
-    def __enter__(self) -> ProxyProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- the log -------------------------------------------------------------
 

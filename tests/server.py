@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Self, cast
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 __all__ = ["RequestLog", "TestServer", "expected_bytes", "expected_text"]
@@ -437,7 +437,28 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class TestServer:
+class Service:
+    """Something a test starts and stops: ``with X() as x`` starts it; leaving stops it."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class TestServer(Service):
     """Threaded HTTP/1.1 server on ``host``:<ephemeral port>; HTTPS if ``ssl_context``.
 
     ``requests``     list of ``RequestLog``, in arrival order (``clear_log()`` empties it)
@@ -505,17 +526,6 @@ class TestServer:
         deadline = time.monotonic() + 5.0
         for handler in handlers:
             handler.join(max(0.0, deadline - time.monotonic()))
-
-    def __enter__(self) -> TestServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- addresses -----------------------------------------------------------
 

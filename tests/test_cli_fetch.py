@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import hx, records
 from click.testing import Result as CliResult
 from server import TestServer, expected_bytes, expected_text
-from typer.testing import CliRunner
 
 from hx import __version__
-from hx.cli import app
 from hx.errors import EXIT_CODE_MEANINGS
 
 SUMMARY_HEAD = re.compile(
@@ -31,21 +30,6 @@ TEXT_PLAIN = "text/plain; charset=utf-8"
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def hx(*args: str | Path, input: str | bytes | None = None) -> CliResult:
-    """Run ``hx ARGS`` in-process; no run may ever show a traceback."""
-    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
-    assert "Traceback" not in result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def records(result: CliResult) -> list[dict[str, Any]]:
-    """stdout as NDJSON: every line one JSON object."""
-    lines = result.stdout.splitlines()
-    assert all(line.startswith("{") for line in lines), result.stdout[:500]
-    return [json.loads(line) for line in lines]
 
 
 def by_line(result: CliResult) -> dict[int, dict[str, Any]]:

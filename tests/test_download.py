@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import cli_support
 import httpx
 import pytest
+from cli_support import records
 from click.testing import Result as CliResult
 from download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
-from typer.testing import CliRunner
-
-from hx.cli import app
 
 MiB = 1 << 20
 HX = [sys.executable, "-m", "hx"]
@@ -50,16 +49,7 @@ def files() -> Iterator[DownloadServer]:
 
 def hx(*args: str | Path, env: dict[str, str | None] | None = None) -> CliResult:
     """``hx download ARGS`` in-process; never a traceback."""
-    result = CliRunner().invoke(app, ["download", *(str(a) for a in args)], env=env)
-    assert "Traceback" not in result.stderr, result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def records(result: CliResult) -> list[dict[str, Any]]:
-    lines = result.stdout.splitlines()
-    assert all(line.startswith("{") for line in lines), result.stdout[:500]
-    return [json.loads(line) for line in lines]
+    return cli_support.hx("download", *args, env=env)
 
 
 def only_record(result: CliResult) -> dict[str, Any]:

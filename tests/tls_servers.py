@@ -33,13 +33,13 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
 import trustme
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from server import Service
 
 __all__ = ["AsgiServer", "Certificates", "SeenRequest", "server_context"]
 
@@ -147,7 +147,7 @@ def _listening_socket() -> tuple[str, int]:
     return f"fd://{sock.detach()}", port
 
 
-class AsgiServer:
+class AsgiServer(Service):
     """hypercorn on 127.0.0.1: ``url()`` is https when given an SSLContext, ``h2c_url()``
     always cleartext (HTTP/1.1, or HTTP/2 with prior knowledge)."""
 
@@ -201,17 +201,6 @@ class AsgiServer:
         thread.join(10)
         if thread.is_alive():
             raise RuntimeError("hypercorn did not stop")
-
-    def __enter__(self) -> AsgiServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- addresses and log ---------------------------------------------------
 
