@@ -107,7 +107,7 @@ def test_wheel_contents(built: Built) -> None:
     assert "\nName: hx\n" in metadata
     for requirement in PYPROJECT["project"]["dependencies"]:
         assert Requirement(requirement).name in metadata
-    assert "hx = hx.cli:main" in entry_points
+    assert "hx = hx._entry:main" in entry_points
 
 
 def test_sdist_contents(built: Built) -> None:

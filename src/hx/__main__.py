@@ -1,3 +1,3 @@
-from hx.cli import main
+from hx._entry import main
 
 main()

@@ -577,6 +577,10 @@ def _verify(path: Path, spec: RequestSpec, hashers: list[hashlib._Hash] | None) 
     return sha256
 
 
+_MAX_IOVECS = 512
+"""Below IOV_MAX (1024 on Linux) for one pwritev."""
+
+
 class _FileWriter:
     """Writes a stream at a position in ``fd`` from a thread of its own, hashing as it goes.
 
@@ -635,12 +639,11 @@ class _FileWriter:
             if future.done() and not future.cancelled() and future.exception() is None:
                 self._report(count)
         if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_size = 0
-            self._write(data, self._next_position)
-            self._next_position += len(data)
-            self._report(len(data))
+            chunks, size = self._pending, self._pending_size
+            self._pending, self._pending_size = [], 0
+            self._write(chunks, self._next_position)
+            self._next_position += size
+            self._report(size)
 
     def _report(self, count: int) -> None:
         if self._on_flush is not None:
@@ -649,13 +652,14 @@ class _FileWriter:
     async def _submit(self) -> None:
         if not self._pending:
             return
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._pending_size = 0
+        # The chunks go as they are: the thread writes them with one pwritev,
+        # so the event loop never copies them into one buffer.
+        chunks, size = self._pending, self._pending_size
+        self._pending, self._pending_size = [], 0
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._thread, self._write, data, self._next_position)
-        self._next_position += len(data)
-        self._in_flight.append((future, len(data)))
+        future = loop.run_in_executor(self._thread, self._write, chunks, self._next_position)
+        self._next_position += size
+        self._in_flight.append((future, size))
         while len(self._in_flight) > self._IN_FLIGHT:
             await self._settle()
 
@@ -665,13 +669,19 @@ class _FileWriter:
         self._in_flight.popleft()
         self._report(count)
 
-    def _write(self, data: bytes, position: int) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.pwrite(self._fd, view, position)
-            view, position = view[written:], position + written
-        for hasher in self._hashers:
-            hasher.update(data)
+    def _write(self, chunks: list[bytes], position: int) -> None:
+        if len(chunks) > _MAX_IOVECS:  # many tiny chunks (a chunked, dripping body)
+            chunks = [b"".join(chunks)]
+        size = sum(len(chunk) for chunk in chunks)
+        written = os.pwritev(self._fd, chunks, position)
+        if written < size:  # rare for a regular file; finish with plain writes
+            rest = memoryview(b"".join(chunks))[written:]
+            while rest:
+                count = os.pwrite(self._fd, rest, position + written)
+                rest, written = rest[count:], written + count
+        for chunk in chunks:
+            for hasher in self._hashers:
+                hasher.update(chunk)
 
 
 @contextlib.asynccontextmanager
