@@ -44,6 +44,8 @@ QUIET_PIP = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
 class Built:
     wheel: Path
     sdist: Path
+    checkout_before: set[str]
+    """Top-level names in the checkout before the build (pip install -e may add build/)."""
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,6 +77,7 @@ def setuptools_meets_requirements() -> bool:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    checkout_before = {path.name for path in ROOT.iterdir()}
     work = tmp_path_factory.mktemp("packaging")
     source, dist = work / "src", work / "dist"
     shutil.copytree(ROOT, source, ignore=IGNORED, symlinks=True)
@@ -85,13 +88,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     wheels, sdists = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
     assert [p.name for p in wheels] == [f"hx-{__version__}-py3-none-any.whl"]
     assert [p.name for p in sdists] == [f"hx-{__version__}.tar.gz"]
-    yield Built(wheels[0], sdists[0])
+    yield Built(wheels[0], sdists[0], checkout_before)
     shutil.rmtree(work)
 
 
 def test_build_leaves_working_tree_alone(built: Built) -> None:
-    assert not (ROOT / "build").exists()
-    assert not (ROOT / "dist").exists()
+    assert {path.name for path in ROOT.iterdir()} == built.checkout_before
 
 
 def test_wheel_contents(built: Built) -> None:
