@@ -1,0 +1,121 @@
+"""The engine's own guarantees, with a fake fetcher (pure logic, no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from hx.engine import Batch, ItemSource
+from hx.errors import ErrorKind
+from hx.models import BadLine, InputItem, RequestSpec, Result, Settings
+
+
+def specs(count: int) -> list[InputItem]:
+    return [RequestSpec(line=n, url=f"http://h{n % 3}.example/{n}") for n in range(1, count + 1)]
+
+
+def ok(spec: RequestSpec) -> Result:
+    return Result(
+        id=spec.record_id, line=spec.line, url=spec.url, method="GET", ok=True, status=200
+    )
+
+
+async def collect(batch: Batch, items: list[InputItem] | Iterator[InputItem]) -> list[Result]:
+    return [result async for result in batch.results(ItemSource(items))]
+
+
+def run_batch(settings: Settings, fetcher: object, items: object) -> list[Result]:
+    async def main() -> list[Result]:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200))
+        ) as client:
+            return await collect(Batch(client, settings, fetcher), items)  # type: ignore[arg-type]
+
+    return asyncio.run(main())
+
+
+def test_ordered_output_follows_input_order_whatever_finishes_first() -> None:
+    rng = random.Random(7)
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        await asyncio.sleep(rng.random() / 200)
+        return ok(spec)
+
+    results = run_batch(Settings(concurrency=8, ordered=True), fetcher, specs(200))
+    assert [r.line for r in results] == list(range(1, 201))
+
+
+def test_every_item_gets_exactly_one_result_bad_lines_included() -> None:
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        return ok(spec)
+
+    items: list[InputItem] = [*specs(50), BadLine(line=51, message="line 51: not a URL")]
+    results = run_batch(Settings(concurrency=5), fetcher, items)
+    assert sorted(r.line for r in results) == list(range(1, 52))
+    bad = [r for r in results if not r.ok]
+    assert [(r.line, r.error.kind if r.error else None) for r in bad] == [
+        (51, ErrorKind.INVALID_INPUT)
+    ]
+
+
+def test_input_is_read_no_further_ahead_than_the_backlog() -> None:
+    taken = 0
+    most_ahead = 0
+    finished = 0
+
+    def source() -> Iterator[InputItem]:
+        nonlocal taken
+        for item in specs(400):
+            taken += 1
+            yield item
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        nonlocal most_ahead, finished
+        most_ahead = max(most_ahead, taken - finished)
+        await asyncio.sleep(0)
+        finished += 1
+        return ok(spec)
+
+    settings = Settings(concurrency=4, backlog=16)
+    results = run_batch(settings, fetcher, source())
+    assert len(results) == 400
+    assert most_ahead <= 16
+
+
+def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> None:
+    # stop() as the signal handler calls it, 50 ms into a batch of slow requests.
+    async def scenario() -> list[Result]:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with httpx.AsyncClient(transport=transport) as client:
+
+            async def fetcher(
+                client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
+            ) -> Result:
+                await asyncio.sleep(30)
+                return ok(spec)
+
+            batch = Batch(client, Settings(concurrency=2, backlog=8), fetcher)
+            asyncio.get_running_loop().call_later(0.05, batch.stop, 0.0, "interrupted by test")
+            return [result async for result in batch.results(ItemSource(specs(20)))]
+
+    results = asyncio.run(scenario())
+    # The backlog (8) bounds what was read: 2 on the wire, 6 waiting for a slot.
+    assert sorted(r.line for r in results) == list(range(1, 9))
+    assert all(r.error is not None and r.error.kind == ErrorKind.INTERRUPTED for r in results)
+    messages = [r.error.message for r in results if r.error]
+    assert messages.count("interrupted by test while the request was running") == 2
+    assert messages.count("interrupted by test before the request started") == 6
+
+
+def test_a_bug_in_a_fetcher_surfaces_instead_of_hanging() -> None:
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        if spec.line == 3:
+            raise KeyError("boom")
+        return ok(spec)
+
+    with pytest.raises(KeyError):
+        run_batch(Settings(concurrency=2), fetcher, specs(10))
