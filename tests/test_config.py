@@ -300,12 +300,6 @@ def test_unknown_key_in_profile_command_table_names_that_table(tmp_path: Path) -
             'header = ["X-A 1"]',
             "header",
             "X-A 1",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="src/hx/cli/options.py: --header values are parsed only when the command "
-                "runs (hx.cli.common.settings_from), so a bad header in the config file is "
-                "reported as '--header: ...' without naming the file",
-            ),
         ),
     ],
 )

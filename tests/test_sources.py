@@ -21,9 +21,9 @@ from hx.sources import (
     count_request_lines,
     detect_format,
     open_source,
-    parse_header_option,
     read_items,
 )
+from hx.values import Header, parse_header
 
 BASE = RequestDefaults(base_url="https://api.example.com/v1/")
 
@@ -573,13 +573,13 @@ def test_count_request_lines_agrees_with_read_items_after_a_bom(
     ],
 )
 def test_parse_header_option(text: str, expected: tuple[str, str]) -> None:
-    assert parse_header_option(text) == expected
+    assert parse_header(text) == Header(*expected)
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("NoColon", "expected 'Name: value', got 'NoColon'"),
+        ("NoColon", "expected 'Name: value' (no ':' found)"),
         ("Bad Name: v", "invalid header name 'Bad Name'"),
         (": v", "invalid header name ''"),
         ("X-A: a\nb", "header 'X-A' value contains CR, LF or NUL"),
@@ -588,7 +588,7 @@ def test_parse_header_option(text: str, expected: tuple[str, str]) -> None:
 )
 def test_parse_header_option_rejects(text: str, message: str) -> None:
     with pytest.raises(LineError) as info:
-        parse_header_option(text)
+        parse_header(text)
     assert str(info.value) == message
 
 

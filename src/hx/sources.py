@@ -13,7 +13,6 @@ import json
 import math
 import os
 import stat
-import string
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -26,7 +25,7 @@ from hx.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, Pairs, RequestSpec
 from hx.redact import redact_url
-from hx.values import Shard
+from hx.values import TOKEN_CHARS, Shard, check_header
 
 InputFormat = Literal["auto", "urls", "ndjson"]
 
@@ -48,9 +47,6 @@ NDJSON_KEYS = (
 )
 DOWNLOAD_KEYS = ("url", "output", "sha256", "checksum", "headers", "id")
 SCHEMES = ("http", "https")
-
-# RFC 9110 token characters, for methods and header names.
-_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,28 +317,9 @@ def check_url(text: str, base_url: str | None = None) -> str:
 
 
 def check_method(method: str) -> str:
-    if not method or not set(method) <= _TOKEN_CHARS:
+    if not method or not set(method) <= TOKEN_CHARS:
         raise LineError(f"invalid method {_excerpt(method)!r}")
     return method.upper()
-
-
-def check_header(name: str, value: str) -> tuple[str, str]:
-    """Reject header names that are not tokens and values that could inject lines."""
-    if not name or not set(name) <= _TOKEN_CHARS:
-        raise LineError(f"invalid header name {_excerpt(name)!r}")
-    if any(ch in value for ch in "\r\n\0"):
-        raise LineError(f"header {name!r} value contains CR, LF or NUL")
-    if not value.isascii():
-        raise LineError(f"header {name!r} value is not ASCII (percent-encode it)")
-    return name, value
-
-
-def parse_header_option(text: str) -> tuple[str, str]:
-    """``-H 'Name: value'`` as a pair; raise LineError if malformed."""
-    name, sep, value = text.partition(":")
-    if not sep:
-        raise LineError(f"expected 'Name: value', got {_excerpt(text)!r}")
-    return check_header(name.strip(), value.strip())
 
 
 def _headers(value: Any) -> Pairs:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import string
 from collections.abc import Iterable
+
+from hx.errors import LineError
+
+# RFC 9110 token characters, for methods and header names.
+TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -104,3 +110,31 @@ class StatusSet:
 
     def __hash__(self) -> int:
         return hash(self.ranges)
+
+
+def check_header(name: str, value: str) -> tuple[str, str]:
+    """Reject header names that are not tokens and values that could inject lines."""
+    if not name or not set(name) <= TOKEN_CHARS:
+        raise LineError(f"invalid header name {name[:80]!r}")
+    if any(ch in value for ch in "\r\n\0"):
+        raise LineError(f"header {name!r} value contains CR, LF or NUL")
+    if not value.isascii():
+        raise LineError(f"header {name!r} value is not ASCII (percent-encode it)")
+    return name, value
+
+
+@dataclasses.dataclass(frozen=True)
+class Header:
+    """One ``-H 'Name: value'``."""
+
+    name: str
+    value: str
+
+
+def parse_header(text: str) -> Header:
+    """``"Name: value"`` as a Header; LineError (a ValueError) says what is wrong."""
+    name, sep, value = str(text).partition(":")
+    if not sep:
+        # Not quoting the text: a malformed "Cookie sid=..." is still a secret.
+        raise LineError("expected 'Name: value' (no ':' found)")
+    return Header(*check_header(name.strip(), value.strip()))

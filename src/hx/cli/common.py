@@ -21,7 +21,6 @@ from hx.redact import SECRET_HEADERS
 from hx.redirects import RedirectPolicy
 from hx.retry import RetryPolicy
 from hx.runner import Outcome, run_async
-from hx.sources import parse_header_option
 from hx.tls import TlsOptions
 
 T = TypeVar("T")
@@ -54,9 +53,7 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
     return Settings(
         concurrency=o.concurrency,
         per_host=o.per_host,
-        headers=parse_option(
-            lambda: tuple(parse_header_option(h) for h in o.header or ()), "--header"
-        ),
+        headers=tuple((header.name, header.value) for header in o.header or ()),
         timeouts=Timeouts(
             connect=o.connect_timeout if o.connect_timeout is not None else o.timeout,
             read=o.read_timeout if o.read_timeout is not None else o.timeout,

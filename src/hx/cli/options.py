@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hx.values import StatusSet, parse_rate, parse_size
+from hx.values import Header, StatusSet, parse_header, parse_rate, parse_size
 
 REQUESTS = "Requests"
 LIMITS = "Retries and limits"
@@ -54,9 +54,14 @@ class NetworkOptions:
         option("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
     ] = None
     header: Annotated[
-        list[str] | None,
+        list[Header] | None,
         option(
-            "-H", "--header", help="'Name: value' for every request; repeatable.", panel=REQUESTS
+            "-H",
+            "--header",
+            parser=parse_header,
+            metavar="'NAME: VALUE'",
+            help="A header for every request; repeatable.",
+            panel=REQUESTS,
         ),
     ] = None
     timeout: Annotated[
