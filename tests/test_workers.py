@@ -96,3 +96,16 @@ def test_sigterm_reaches_every_worker(server: TestServer, tmp_path: Path) -> Non
     kinds = {rec["error"]["kind"] for rec in recs if rec["error"]}  # type: ignore[index]
     assert kinds == {"interrupted"}
     assert "Traceback" not in stderr
+
+
+def test_a_batch_level_failure_in_the_workers_is_the_exit_code(tmp_path: Path) -> None:
+    source = write_urls(tmp_path / "urls.txt", ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"])
+    journal = tmp_path / "missing-dir" / "journal"
+    process = hx_process("fetch", source, "--workers", "2", "--journal", str(journal), "-q")
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 5  # the journal cannot be written: as without --workers
+    assert stdout == ""
+    lines = stderr.splitlines()
+    assert sorted(lines) == [
+        f"hx: error: worker {k}/2: --journal {journal}: No such file or directory" for k in (1, 2)
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -161,26 +162,16 @@ def _has_content_type(headers: list[tuple[str, str]], client: httpx.AsyncClient)
     )
 
 
+@dataclasses.dataclass(slots=True)
 class _Body:
     """What reading a response body produced."""
 
-    __slots__ = ("size", "text", "encoding", "path", "sha256", "error")
-
-    def __init__(
-        self,
-        size: int = 0,
-        text: str | None = None,
-        encoding: str | None = None,
-        path: str | None = None,
-        sha256: str | None = None,
-        error: ErrorInfo | None = None,
-    ) -> None:
-        self.size = size
-        self.text = text
-        self.encoding = encoding
-        self.path = path
-        self.sha256 = sha256
-        self.error = error
+    size: int = 0
+    text: str | None = None
+    encoding: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    error: ErrorInfo | None = None
 
 
 async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Settings) -> _Body:
