@@ -298,12 +298,6 @@ def test_without_client_certificate_nothing_gets_through(
     assert mtls_server.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TLS 1.3 rejects a missing client certificate after the client's handshake;"
-    " anyio flushes its pending TLS write before reading the server's alert, so most"
-    " requests fail as 'protocol: broken pipe' (and are retried) instead of kind tls",
-)
 def test_without_client_certificate_every_record_is_tls(
     mtls_server: TestServer, tls_certs: Certificates, tmp_path: Path
 ) -> None:

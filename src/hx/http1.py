@@ -1,0 +1,566 @@
+"""HTTP/1.1 straight to the origin: hx's transport for direct, non-HTTP/2 routes.
+
+httpx's own transport goes through httpcore, which per request takes several
+anyio locks, rescans its pool and runs h11's state machine: on small requests
+that was over half of hx's CPU. This transport does the same job with an
+asyncio protocol per connection that parses the response as it arrives
+(hx.http1_parser), a list of idle connections per origin, and one timer per
+wait. Proxies and HTTP/2 still go through httpcore (hx.core_pool).
+
+Errors are httpx's own exceptions, chained to the OS or TLS error under them,
+so hx.failures reads them the same whichever transport raised them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import cast
+
+import httpx
+
+from hx.http1_parser import (
+    MAX_HEAD,
+    ChunkedDecoder,
+    ProtocolError,
+    ResponseHead,
+    find_head_end,
+    parse_head,
+)
+
+_HIGH_WATER = 1 << 20
+"""Body bytes a connection buffers before it stops reading the socket."""
+_LOW_WATER = 1 << 18
+_CLOSE_WAIT = 0.25
+"""Seconds a connection gets to close cleanly (TLS close_notify) before it is aborted."""
+_SMALL_BODY = 16 * 1024
+"""Request bodies up to this size go out in the same write as the head."""
+
+Origin = tuple[bytes, bytes, int]
+
+
+class Http1Transport(httpx.AsyncBaseTransport):
+    """A pool of HTTP/1.1 connections, at most ``max_connections`` open at once.
+
+    An idle connection is reused for the same origin (most recently used
+    first) unless the server has closed it, sent something unasked, or it has
+    been idle longer than ``keepalive_expiry``. At the limit, a request closes
+    an idle connection to another origin, or waits for one to be released
+    (the ``pool`` timeout).
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        max_connections: int,
+        keepalive_expiry: float = 5.0,
+    ) -> None:
+        ssl_context.set_alpn_protocols(["http/1.1"])
+        self._ssl_context = ssl_context
+        self._max_connections = max(1, max_connections)
+        self._keepalive_expiry = keepalive_expiry
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._connections: set[_Connection] = set()
+        self._connecting = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        origin: Origin = (url.raw_scheme, url.raw_host, port)
+        connection = await self._acquire(origin, request, timeouts)
+        try:
+            head = await connection.exchange(request, timeouts)
+        except BaseException:
+            self._discard(connection)
+            raise
+        return httpx.Response(
+            head.status,
+            headers=head.headers,
+            stream=_ResponseStream(self, connection, timeouts.get("read")),
+            extensions={"http_version": head.version, "reason_phrase": head.reason},
+        )
+
+    async def _acquire(
+        self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> _Connection:
+        """An idle connection to ``origin``, or a new one once the limit allows."""
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        deadline = _deadline(timeouts.get("pool"))
+        while True:
+            connection = self._take_idle(origin)
+            if connection is not None:
+                return connection
+            if len(self._connections) + self._connecting < self._max_connections:
+                return await self._connect(origin, request, timeouts.get("connect"))
+            if self._evict_idle():
+                continue
+            await self._wait_for_room(request, deadline)
+
+    def _take_idle(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        if not idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while idle:
+            connection = idle.pop()
+            if connection.reusable and now - connection.idle_since < self._keepalive_expiry:
+                return connection
+            self._discard(connection)
+        return None
+
+    def _evict_idle(self) -> bool:
+        """Close the longest-idle connection to any origin, to make room; False if none."""
+        oldest: _Connection | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is None:
+            return False
+        self._idle[oldest.origin].remove(oldest)
+        self._discard(oldest)
+        return True
+
+    async def _wait_for_room(self, request: httpx.Request, deadline: float | None) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            if deadline is None:
+                await waiter
+            else:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+        except TimeoutError:
+            raise httpx.PoolTimeout(
+                "timed out waiting for a free connection", request=request
+            ) from None
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            elif not waiter.cancelled() and not waiter.done():
+                waiter.cancel()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _connect(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> _Connection:
+        scheme, raw_host, port = origin
+        host = raw_host.decode("ascii")
+        tls = scheme == b"https"
+        loop = asyncio.get_running_loop()
+        self._connecting += 1
+        try:
+            async with asyncio.timeout(timeout):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(origin),
+                    host,
+                    port,
+                    ssl=self._ssl_context if tls else None,
+                    server_hostname=host if tls else None,
+                )
+        except TimeoutError:
+            raise httpx.ConnectTimeout(
+                f"timed out connecting to {host}:{port}", request=request
+            ) from None
+        except OSError as exc:  # ssl.SSLError included
+            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+        finally:
+            self._connecting -= 1
+            self._wake_one()  # a failed connect frees its place under the limit
+        self._connections.add(connection)
+        return connection
+
+    def _release(self, connection: _Connection) -> None:
+        """A response was read to its end: keep the connection for the next request."""
+        if self._closed or not connection.reusable:
+            self._discard(connection)
+            return
+        connection.idle_since = asyncio.get_running_loop().time()
+        self._idle.setdefault(connection.origin, []).append(connection)
+        self._wake_one()
+
+    def _discard(self, connection: _Connection) -> None:
+        connection.close()
+        if connection in self._connections:
+            self._connections.remove(connection)
+            self._wake_one()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        connections = list(self._connections)
+        self._idle.clear()
+        for connection in connections:
+            self._discard(connection)
+        # Let each close finish (TLS sends close_notify), so no transport is
+        # still open when the event loop closes.
+        await asyncio.gather(*(connection.wait_closed() for connection in connections))
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
+
+    The response head is parsed in ``data_received``; body bytes are queued,
+    without copying, until the response stream takes them. Reading from the
+    socket pauses while more than _HIGH_WATER bytes wait.
+    """
+
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+        self.idle_since = 0.0
+        self.transport: asyncio.Transport | None = None
+        self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter: asyncio.Future[None] | None = None
+        self._writing_paused = False
+        self._reading_paused = False
+        self._eof = False
+        self._broken = False  # something arrived that no request asked for
+        self._active = False
+        # The exchange in progress.
+        self._request: httpx.Request | None = None
+        self._head_buffer = bytearray()
+        self._head: ResponseHead | None = None
+        self._error: httpx.RequestError | None = None
+        self._body: deque[bytes] = deque()
+        self._buffered = 0
+        self._received = 0
+        self._remaining: int | None = None  # Content-Length bytes still to come
+        self._chunks: ChunkedDecoder | None = None
+        self.complete = False
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """Idle, open, and nothing unexpected seen: safe for another request."""
+        return (
+            not self._active
+            and not self._broken
+            and not self._eof
+            and self.transport is not None
+            and not self.transport.is_closing()
+        )
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    async def wait_closed(self) -> None:
+        try:
+            async with asyncio.timeout(_CLOSE_WAIT):
+                await asyncio.shield(self._lost)
+        except TimeoutError:
+            if self.transport is not None:
+                self.transport.abort()
+
+    # -- one exchange ----------------------------------------------------------
+
+    async def exchange(
+        self, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> ResponseHead:
+        """Send ``request`` and wait for the response head (1xx responses skipped)."""
+        self._start(request)
+        await self._send(request, timeouts.get("write"))
+        while self._head is None:
+            await self.wait_body(timeouts.get("read"))
+        return self._head
+
+    def _start(self, request: httpx.Request) -> None:
+        self._active = True
+        self._request = request
+        self._head_buffer.clear()
+        self._head = None
+        self._error = None
+        self._body.clear()
+        self._buffered = self._received = 0
+        self._remaining = None
+        self._chunks = None
+        self.complete = False
+
+    async def _send(self, request: httpx.Request, timeout: float | None) -> None:
+        chunked = _is_chunked(request.headers.raw)
+        pending = _request_head(request)
+        async for part in cast(AsyncIterator[bytes], request.stream):
+            if not part:
+                continue
+            if chunked:
+                part = b"%x\r\n%b\r\n" % (len(part), part)
+            if len(part) <= _SMALL_BODY:
+                pending += part
+            else:
+                await self._write(pending, request, timeout)
+                pending = bytes(part)
+        if chunked:
+            pending += b"0\r\n\r\n"
+        await self._write(pending, request, timeout)
+
+    async def _write(self, data: bytes, request: httpx.Request, timeout: float | None) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            if self._head is not None:
+                return  # the server answered early and closed; read its answer
+            raise self._error or httpx.WriteError("connection closed", request=request)
+        transport.write(data)
+        while self._writing_paused and not transport.is_closing():
+            await self._wait(timeout, httpx.WriteTimeout("timed out writing", request=request))
+
+    async def _wait(self, timeout: float | None, expired: httpx.TimeoutException) -> None:
+        """Wait for the protocol to see something; ``expired`` after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        except TimeoutError:
+            raise expired from None
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # -- body, for _ResponseStream ---------------------------------------------
+
+    def take(self) -> bytes | None:
+        """The next body piece, or None if none is buffered."""
+        if not self._body:
+            return None
+        piece = self._body.popleft()
+        self._buffered -= len(piece)
+        if self._reading_paused and self._buffered < _LOW_WATER and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        return piece
+
+    async def wait_body(self, timeout: float | None) -> None:
+        """Wait for more of the response; raises what broke it, or ReadTimeout."""
+        if self._error is not None:
+            raise self._error
+        await self._wait(timeout, httpx.ReadTimeout("timed out reading", request=self._request))
+
+    def finish(self) -> None:
+        """The response stream is done with this exchange."""
+        self._active = False
+        if not self.complete:
+            self._broken = True  # the rest of the body is still on its way
+
+    # -- asyncio.Protocol ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._active or self.complete:
+            self._broken = True  # unasked-for bytes: this connection cannot be trusted
+            return
+        try:
+            if self._head is None:
+                data = self._receive_head(data)
+                if self._head is None:
+                    return
+            if data:
+                self._receive_body(data)
+        except ProtocolError as exc:
+            self._fail(httpx.RemoteProtocolError(str(exc)))
+            self.close()
+
+    def _receive_head(self, data: bytes) -> bytes:
+        """Collect the head; once it is complete, parse it and return what follows it."""
+        buffer = self._head_buffer
+        searched = len(buffer)
+        buffer += data
+        while True:
+            end = find_head_end(buffer, searched)
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    raise ProtocolError(f"response head larger than {MAX_HEAD} bytes")
+                return b""
+            method = self._request.method.encode("ascii") if self._request else b"GET"
+            head = parse_head(bytes(buffer[:end]), method)
+            del buffer[:end]
+            if 100 <= head.status < 200:
+                if head.status == 101:
+                    raise ProtocolError("unexpected 101 Switching Protocols")
+                searched = 0  # an interim response (100 Continue, 103 Early Hints)
+                continue
+            self._head = head
+            rest = bytes(buffer)
+            buffer.clear()
+            if head.chunked:
+                self._chunks = ChunkedDecoder()
+            else:
+                self._remaining = head.length
+                if head.length == 0:
+                    self._complete()
+            self._wake()
+            return rest
+
+    def _receive_body(self, data: bytes) -> None:
+        if self.complete:
+            self._broken = True
+            return
+        if self._chunks is not None:
+            pieces = self._chunks.feed(data)
+            for piece in pieces:
+                self._queue(piece)
+            if self._chunks.done:
+                self._broken = self._broken or self._chunks.extra
+                self._complete()
+        elif self._remaining is None:
+            self._queue(data)  # the body runs until the server closes
+        else:
+            if len(data) > self._remaining:
+                self._broken = True  # more than Content-Length: not reusable
+                data = data[: self._remaining]
+            self._remaining -= len(data)
+            self._queue(data)
+            if not self._remaining:
+                self._complete()
+        self._wake()
+
+    def _queue(self, piece: bytes) -> None:
+        if not piece:
+            return
+        self._body.append(piece)
+        self._buffered += len(piece)
+        self._received += len(piece)
+        if self._buffered > _HIGH_WATER and not self._reading_paused and self.transport:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _complete(self) -> None:
+        self.complete = True
+        head = self._head
+        if head is not None and not head.keep_alive:
+            self._broken = True
+
+    def _fail(self, error: httpx.RequestError) -> None:
+        if self._error is None and not self.complete:
+            if self._request is not None:
+                error.request = self._request
+            self._error = error
+        self._broken = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._end_of_stream(None)
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        if not self._lost.done():
+            self._lost.set_result(None)
+        self._end_of_stream(exc)
+        self._writing_paused = False
+        self._wake()
+
+    def _end_of_stream(self, exc: Exception | None) -> None:
+        if not self._active or self.complete or self._error is not None:
+            return
+        head = self._head
+        if exc is not None:
+            error: httpx.RequestError = httpx.ReadError(str(exc) or type(exc).__name__)
+            error.__cause__ = exc
+        elif head is None:
+            error = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        elif self._chunks is not None:
+            error = httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body: "
+                "incomplete chunked read"
+            )
+        elif self._remaining is not None:
+            expected = self._received + self._remaining
+            error = httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body: "
+                f"received {self._received} bytes, expected {expected}"
+            )
+        else:
+            self._complete()  # a body delimited by the close has ended
+            self._wake()
+            return
+        self._fail(error)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The body of one response; closing it returns the connection to the pool."""
+
+    def __init__(self, pool: Http1Transport, connection: _Connection, timeout: float | None):
+        self._pool = pool
+        self._connection: _Connection | None = connection
+        self._timeout = timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            raise httpx.StreamClosed()
+        while True:
+            piece = connection.take()
+            if piece is not None:
+                yield piece
+            elif connection.complete:
+                return
+            else:
+                await connection.wait_body(self._timeout)
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        connection.finish()
+        if connection.reusable:
+            self._pool._release(connection)
+        else:
+            self._pool._discard(connection)
+            await connection.wait_closed()
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else asyncio.get_running_loop().time() + timeout
+
+
+def _request_head(request: httpx.Request) -> bytes:
+    """Request line and headers, as bytes; refuses a CR, LF or NUL that would split them."""
+    lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
+    lines.extend(b"%b: %b" % (name, value) for name, value in request.headers.raw)
+    head = b"\r\n".join(lines)
+    breaks = len(lines) - 1
+    if head.count(b"\n") != breaks or head.count(b"\r") != breaks or b"\0" in head:
+        raise httpx.LocalProtocolError("request head contains CR, LF or NUL", request=request)
+    return head + b"\r\n\r\n"
+
+
+def _is_chunked(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
+        for name, value in headers
+    )
