@@ -146,7 +146,7 @@ def _build_request(
         ]
     return client.build_request(
         spec.method,
-        spec.url,
+        spec.parsed_url if spec.parsed_url is not None else spec.url,
         headers=headers,
         params=spec.params or None,
         content=spec.content,

@@ -291,21 +291,41 @@ class _Connection(asyncio.Protocol):
         self.complete = False
 
     async def _send(self, request: httpx.Request, timeout: float | None) -> None:
-        chunked = _is_chunked(request.headers.raw)
-        pending = _request_head(request)
-        async for part in cast(AsyncIterator[bytes], request.stream):
-            if not part:
-                continue
-            if chunked:
-                part = b"%x\r\n%b\r\n" % (len(part), part)
-            if len(part) <= _SMALL_BODY:
-                pending += part
-            else:
-                await self._write(pending, request, timeout)
-                pending = bytes(part)
+        headers = request.headers.raw
+        chunked = _is_chunked(headers)
+        pending = _request_head(request, headers)
+        stream = request.stream
+        if isinstance(stream, httpx.ByteStream):
+            # The body was given as bytes (or there is none): no async iteration.
+            body = b"".join(stream)
+            if body:
+                pending = await self._push(pending, body, chunked, request, timeout)
+        else:
+            async for part in cast(AsyncIterator[bytes], stream):
+                if part:
+                    pending = await self._push(pending, part, chunked, request, timeout)
         if chunked:
             pending += b"0\r\n\r\n"
         await self._write(pending, request, timeout)
+
+    async def _push(
+        self,
+        pending: bytes,
+        part: bytes,
+        chunked: bool,
+        request: httpx.Request,
+        timeout: float | None,
+    ) -> bytes:
+        """Add a body part to the bytes waiting to go out; write them once they are big.
+
+        Returns what still waits: a small body goes out with the head, in one write.
+        """
+        if chunked:
+            part = b"%x\r\n%b\r\n" % (len(part), part)
+        if len(pending) + len(part) <= _SMALL_BODY:
+            return pending + part
+        await self._write(pending, request, timeout)
+        return bytes(part)
 
     async def _write(self, data: bytes, request: httpx.Request, timeout: float | None) -> None:
         transport = self.transport
@@ -548,10 +568,10 @@ def _deadline(timeout: float | None) -> float | None:
     return None if timeout is None else asyncio.get_running_loop().time() + timeout
 
 
-def _request_head(request: httpx.Request) -> bytes:
+def _request_head(request: httpx.Request, headers: list[tuple[bytes, bytes]]) -> bytes:
     """Request line and headers, as bytes; refuses a CR, LF or NUL that would split them."""
     lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    lines.extend(b"%b: %b" % (name, value) for name, value in request.headers.raw)
+    lines.extend(b"%b: %b" % (name, value) for name, value in headers)
     head = b"\r\n".join(lines)
     breaks = len(lines) - 1
     if head.count(b"\n") != breaks or head.count(b"\r") != breaks or b"\0" in head:

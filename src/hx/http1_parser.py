@@ -20,7 +20,10 @@ _MAX_TRAILERS = 64 * 1024
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\x00]*))?")
-_HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([^\x00\r]*?)[ \t]*")
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_HEADER_LINE = re.compile(rb"(%b):[ \t]*([^\x00\r]*?)[ \t]*" % _TOKEN)
+_HEADER_LINES = re.compile(rb"^(%b):[ \t]*([^\x00\r\n]*?)[ \t]*\r?\n" % _TOKEN, re.MULTILINE)
+_CONNECTION, _TRANSFER_ENCODING, _LENGTH = b"connection", b"transfer-encoding", b"content-length"
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
 
@@ -61,20 +64,25 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     ``method`` is the request's: a response to HEAD has no body, whatever its
     Content-Length says.
     """
-    lines = head.split(b"\n")
-    status_line = lines[0].removesuffix(b"\r")
+    first_end = head.find(b"\n")
+    status_line = head[:first_end].removesuffix(b"\r")
     match = _STATUS_LINE.fullmatch(status_line)
     if match is None:
         raise ProtocolError(f"invalid status line {_show(status_line)}")
     minor, status, reason = match.group(1), int(match.group(2)), match.group(3) or b""
-    headers = _parse_headers(lines[1:])
+    headers = _parse_headers(head[first_end + 1 :])
     version = b"HTTP/1.1" if minor == b"1" else b"HTTP/1.0"
 
-    connection = _tokens(headers, b"connection")
+    framing: dict[bytes, list[bytes]] = {_CONNECTION: [], _TRANSFER_ENCODING: [], _LENGTH: []}
+    for name, value in headers:
+        values = framing.get(name.lower())
+        if values is not None:
+            values.append(value)
+    connection = _tokens(framing[_CONNECTION])
     keep_alive = b"close" not in connection if minor == b"1" else b"keep-alive" in connection
     length: int | None
     chunked = False
-    codings = _tokens(headers, b"transfer-encoding")
+    codings = _tokens(framing[_TRANSFER_ENCODING])
     if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
         length = 0
     elif codings:
@@ -82,18 +90,23 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
         # is not trusted with the connection afterwards (RFC 9112 6.3).
         chunked = codings[-1] == b"chunked"
         length = None
-        if not chunked or _values(headers, b"content-length"):
+        if not chunked or framing[_LENGTH]:
             keep_alive = False
     else:
-        length = _content_length(headers)
+        length = _content_length(framing[_LENGTH])
         if length is None:
             keep_alive = False  # the body runs until the server closes
     return ResponseHead(status, reason, version, headers, length, chunked, keep_alive)
 
 
-def _parse_headers(lines: list[bytes]) -> list[tuple[bytes, bytes]]:
-    headers: list[tuple[bytes, bytes]] = []
-    for raw in lines:
+def _parse_headers(block: bytes) -> list[tuple[bytes, bytes]]:
+    """The header lines of a head, then its blank line, as ``(name, value)`` pairs."""
+    headers: list[tuple[bytes, bytes]] = _HEADER_LINES.findall(block)
+    if len(headers) == block.count(b"\n") - 1:
+        return headers  # every line is a plain "name: value"
+    # Folded lines, or a line that is not a header: line by line, to say which.
+    headers = []
+    for raw in block.split(b"\n"):
         line = raw.removesuffix(b"\r")
         if not line:
             continue  # the blank line(s) at the end
@@ -111,32 +124,23 @@ def _parse_headers(lines: list[bytes]) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def _values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
-    return [value for key, value in headers if key.lower() == name]
-
-
-def _tokens(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
-    """The comma-separated tokens of every ``name`` header, lower-cased, in order."""
+def _tokens(values: list[bytes]) -> list[bytes]:
+    """The comma-separated tokens of a header's values, lower-cased, in order."""
     return [
-        token.strip().lower()
-        for value in _values(headers, name)
-        for token in value.split(b",")
-        if token.strip()
+        token.strip().lower() for value in values for token in value.split(b",") if token.strip()
     ]
 
 
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    values = {
-        item.strip() for value in _values(headers, b"content-length") for item in value.split(b",")
-    }
-    if not values:
+def _content_length(values: list[bytes]) -> int | None:
+    lengths = {item.strip() for value in values for item in value.split(b",")}
+    if not lengths:
         return None
-    if len(values) > 1:
+    if len(lengths) > 1:
         raise ProtocolError("conflicting Content-Length values")
-    value = values.pop()
-    if _DIGITS.fullmatch(value) is None:
-        raise ProtocolError(f"invalid Content-Length {_show(value)}")
-    return int(value)
+    length = lengths.pop()
+    if _DIGITS.fullmatch(length) is None:
+        raise ProtocolError(f"invalid Content-Length {_show(length)}")
+    return int(length)
 
 
 def _show(data: bytes) -> str:

@@ -10,6 +10,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from hx.auth import AuthOptions
 from hx.errors import ErrorKind
 from hx.proxies import ProxyOptions
@@ -48,6 +50,8 @@ class RequestSpec:
     """Downloads: where to save the file (relative to the target directory)."""
     checksum: tuple[str, str] | None = None
     """Downloads: ``(algorithm, hex digest)`` the file must match."""
+    parsed_url: httpx.URL | None = dataclasses.field(default=None, compare=False, repr=False)
+    """``url`` as parsed when its line was checked, so that it is parsed once."""
 
     @property
     def record_id(self) -> str | int:

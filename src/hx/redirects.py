@@ -34,7 +34,7 @@ async def send(
 ) -> httpx.Response:
     """Send ``request`` (streamed), following redirects as ``policy`` allows."""
     response = await client.send(request, stream=True, follow_redirects=False)
-    chain_cookies = httpx.Cookies()
+    chain_cookies: httpx.Cookies | None = None
     hops = 0
     while policy.follow and response.next_request is not None:
         next_request = response.next_request
@@ -44,6 +44,8 @@ async def send(
             _check(response.request, next_request, hops, policy)
         finally:
             await response.aclose()
+        if chain_cookies is None:
+            chain_cookies = httpx.Cookies()
         chain_cookies.extract_cookies(response)
         chain_cookies.set_cookie_header(next_request)
         _keep_cookie_header(request, next_request)

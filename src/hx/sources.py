@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,7 @@ InputFormat = Literal["auto", "urls", "ndjson"]
 
 MAX_LINE_BYTES = 1 << 20
 """Longer lines are rejected without ever being held in memory whole."""
+_WHITESPACE = re.compile(r"\s")
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 NDJSON_KEYS = (
@@ -170,11 +172,13 @@ def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | LineError]]:
 
 def parse_url_line(number: int, text: str, defaults: RequestDefaults) -> RequestSpec:
     """A URL-list line: one URL, with the command line's method and body."""
-    if any(ch.isspace() for ch in text):
+    if _WHITESPACE.search(text):
         raise LineError(f"not a URL (contains whitespace): {_excerpt(text)}")
+    url = parse_url(text, defaults.base_url)
     return RequestSpec(
         line=number,
-        url=check_url(text, defaults.base_url),
+        url=_url_text(text, url, defaults.base_url),
+        parsed_url=url,
         method=defaults.method or ("POST" if defaults.content is not None else "GET"),
         content=defaults.content,
         content_type=defaults.content_type,
@@ -197,7 +201,8 @@ def parse_ndjson_line(
     if "url" not in obj:
         raise LineError("missing required key 'url'")
 
-    url = check_url(_expect(obj, "url", str), defaults.base_url)
+    text = _expect(obj, "url", str)
+    url = parse_url(text, defaults.base_url)
     record_id = obj.get("id")
     if record_id is not None and (
         isinstance(record_id, bool) or not isinstance(record_id, str | int)
@@ -228,7 +233,8 @@ def parse_ndjson_line(
 
     return RequestSpec(
         line=number,
-        url=url,
+        url=_url_text(text, url, defaults.base_url),
+        parsed_url=url,
         id=record_id,
         method=method,
         headers=_headers(obj.get("headers")),
@@ -298,6 +304,16 @@ def _checksum(obj: dict[str, Any]) -> tuple[str, str] | None:
 
 def check_url(text: str, base_url: str | None = None) -> str:
     """Return the absolute http(s) URL for ``text``, or raise LineError saying why not."""
+    return _url_text(text, parse_url(text, base_url), base_url)
+
+
+def _url_text(text: str, url: httpx.URL, base_url: str | None) -> str:
+    """The URL as records show it: as written, or joined to ``--base-url``."""
+    return str(url) if base_url is not None else text
+
+
+def parse_url(text: str, base_url: str | None = None) -> httpx.URL:
+    """The absolute http(s) URL for ``text``, parsed; LineError saying why if it is not one."""
     try:
         url = httpx.URL(text)
         if base_url is not None and not url.is_absolute_url:
@@ -313,7 +329,7 @@ def check_url(text: str, base_url: str | None = None) -> str:
         raise LineError(f"URL has no host: {_excerpt(text)}")
     if "%" in url.host:  # httpx percent-encodes what cannot be in a host, e.g. "[bad"
         raise LineError(f"invalid host in URL: {_excerpt(text)}")
-    return str(url) if base_url is not None else text
+    return url
 
 
 def check_method(method: str) -> str:
