@@ -138,15 +138,18 @@ class Http1Transport(httpx.AsyncBaseTransport):
             else:
                 async with asyncio.timeout_at(deadline):
                     await waiter
-        except TimeoutError:
-            raise httpx.PoolTimeout(
-                "timed out waiting for a free connection", request=request
-            ) from None
-        finally:
+        except BaseException as exc:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
-            elif not waiter.cancelled() and not waiter.done():
-                waiter.cancel()
+            elif not waiter.cancelled():
+                # Woken, but leaving (cancelled, or the pool timeout came at the same
+                # moment): the room goes to the next in line, not to nobody.
+                self._wake_one()
+            if isinstance(exc, TimeoutError):
+                raise httpx.PoolTimeout(
+                    "timed out waiting for a free connection", request=request
+                ) from None
+            raise
 
     def _wake_one(self) -> None:
         while self._waiters:

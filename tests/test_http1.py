@@ -1,0 +1,613 @@
+"""hx.http1.Http1Transport against real servers on 127.0.0.1, byte for byte.
+
+``ScriptedServer`` runs in the test's own event loop: it answers the n-th request it
+reads, on whichever connection, with the n-th scripted reply, and records every
+connection it accepted and the exact bytes of each request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+import ssl
+import struct
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import httpx
+import pytest
+import trustme
+from tls_servers import Certificates, server_context
+
+from hx.http1 import Http1Transport
+
+Reply = bytes | Callable[[asyncio.StreamWriter], Awaitable[None]]
+"""What the server does for one request: send these bytes, or run this (see ``script``)."""
+
+_PLAIN = ssl.create_default_context()  # http:// tests never use it; built once
+
+
+def message(*lines: str, body: bytes = b"") -> bytes:
+    """A response: ``lines`` (status line, headers) with CRLF, the blank line, ``body``."""
+    return "".join(line + "\r\n" for line in (*lines, "")).encode("latin-1") + body
+
+
+OK = message("HTTP/1.1 200 OK", "Content-Length: 2", body=b"ok")
+
+
+def script(
+    *parts: bytes, delay: float = 0.0, then: Literal["wait", "close", "reset"] = "wait"
+) -> Reply:
+    """Write ``parts``, ``delay`` seconds apart, then wait for the next request, close
+    the connection (FIN) or reset it (RST)."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        for index, part in enumerate(parts):
+            if index and delay:
+                await asyncio.sleep(delay)
+            writer.write(part)
+            await writer.drain()
+        if then == "close":
+            writer.close()
+        elif then == "reset":
+            linger = struct.pack("ii", 1, 0)  # on, 0 s: closing sends RST
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            writer.transport.abort()
+
+    return run
+
+
+@dataclass
+class Peer:
+    """One connection the server accepted."""
+
+    requests: list[bytes] = field(default_factory=list)
+    """Each request as it arrived, head and body."""
+    hung_up: asyncio.Event = field(default_factory=asyncio.Event)
+    """The client closed the connection cleanly, between requests."""
+
+
+class ScriptedServer:
+    """A raw HTTP/1.1 server on 127.0.0.1 that sends exactly the replies it is given."""
+
+    def __init__(self, *replies: Reply, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.replies = deque(replies)
+        self.peers: list[Peer] = []
+        self._ssl_context = ssl_context
+        self._handlers: list[tuple[asyncio.Task[Any], asyncio.StreamWriter]] = []
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", 0, ssl=self._ssl_context
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.close()
+        # Closing ends each handler; cancelling would make asyncio 3.11 log an error.
+        for _, writer in self._handlers:
+            writer.close()
+        outcomes = await asyncio.gather(
+            *(task for task, _ in self._handlers), return_exceptions=True
+        )
+        await self._server.wait_closed()
+        if exc_type is None:
+            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+            assert not errors, f"server handler raised: {errors!r}"
+            assert not self.replies, f"replies never asked for: {list(self.replies)!r}"
+
+    def url(self, target: str = "/") -> str:
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}{target}"
+
+    @property
+    def requests_per_connection(self) -> list[int]:
+        return [len(peer.requests) for peer in self.peers]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.append((task, writer))
+        peer = Peer()
+        self.peers.append(peer)
+        try:
+            while not writer.is_closing():
+                peer.requests.append(await _read_request(reader))
+                reply = self.replies.popleft()
+                await (script(reply) if isinstance(reply, bytes) else reply)(writer)
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial:
+                peer.hung_up.set()
+        except ConnectionError:
+            pass  # the client reset the connection
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    if b"\r\ntransfer-encoding: chunked\r\n" in head.lower():
+        return head + await reader.readuntil(b"0\r\n\r\n")
+    length = re.search(rb"\r\ncontent-length: ([0-9]+)\r\n", head.lower())
+    return head + (await reader.readexactly(int(length[1])) if length else b"")
+
+
+def client(
+    max_connections: int = 4, keepalive_expiry: float = 5.0, context: ssl.SSLContext = _PLAIN
+) -> httpx.AsyncClient:
+    transport = Http1Transport(context, max_connections, keepalive_expiry)
+    return httpx.AsyncClient(transport=transport, timeout=2.0)
+
+
+async def get_twice(server: ScriptedServer) -> tuple[httpx.Response, ...]:
+    """Two GETs, one after the other, through one client."""
+    async with client() as http:
+        return (await http.get(server.url()), await http.get(server.url()))
+
+
+# -- keep-alive ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "status", "body", "per_connection"),
+    [
+        pytest.param(OK, 200, b"ok", [2], id="keep-alive"),
+        pytest.param(
+            message("HTTP/1.1 200 OK", "Connection: close", "Content-Length: 2", body=b"ok"),
+            200,
+            b"ok",
+            [1, 1],
+            id="connection-close",
+        ),
+        pytest.param(
+            message("HTTP/1.0 200 OK", "Content-Length: 2", body=b"ok"),
+            200,
+            b"ok",
+            [1, 1],
+            id="http1.0",
+        ),
+        pytest.param(
+            message("HTTP/1.0 200 OK", "Connection: Keep-Alive", "Content-Length: 2", body=b"ok"),
+            200,
+            b"ok",
+            [2],
+            id="http1.0-keep-alive",
+        ),
+        pytest.param(
+            message(
+                "HTTP/1.1 200 OK",
+                "Transfer-Encoding: chunked",
+                "Content-Length: 2",
+                body=b"2\r\nok\r\n0\r\n\r\n",
+            ),
+            200,
+            b"ok",
+            [1, 1],
+            id="chunked-and-content-length",
+        ),
+        pytest.param(OK + b"HTTP/1.1 200 OK\r\n", 200, b"ok", [1, 1], id="unasked-for-bytes"),
+        pytest.param(
+            message("HTTP/1.1 200 OK", "Transfer-Encoding: chunked", body=b"2\r\nok\r\n0\r\n\r\nX"),
+            200,
+            b"ok",
+            [1, 1],
+            id="chunked-then-unasked-for-bytes",
+        ),
+        pytest.param(message("HTTP/1.1 204 No Content"), 204, b"", [2], id="204"),
+        pytest.param(
+            message("HTTP/1.1 304 Not Modified", "Content-Length: 1000"),
+            304,
+            b"",
+            [2],
+            id="304",
+        ),
+    ],
+)
+def test_reuse(first: bytes, status: int, body: bytes, per_connection: list[int]) -> None:
+    async def main() -> None:
+        async with ScriptedServer(first, OK) as server:
+            responses = await get_twice(server)
+        assert [(r.status_code, r.content) for r in responses] == [(status, body), (200, b"ok")]
+        assert server.requests_per_connection == per_connection
+
+    asyncio.run(main())
+
+
+def test_http_version_and_reason() -> None:
+    async def main() -> None:
+        reply = message("HTTP/1.0 201 Made It", "Connection: keep-alive", "Content-Length: 0")
+        async with ScriptedServer(reply, OK) as server:
+            made, ok = await get_twice(server)
+        assert (made.http_version, made.reason_phrase) == ("HTTP/1.0", "Made It")
+        assert (ok.http_version, ok.reason_phrase) == ("HTTP/1.1", "OK")
+
+    asyncio.run(main())
+
+
+def test_chunked_body_across_writes() -> None:
+    async def main() -> None:
+        chunked = script(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            b"lo\r\n6;ext=1\r\n world\r",
+            b"\n0\r\nTrailer: x\r\n",
+            b"\r\n",
+            delay=0.02,
+        )
+        async with ScriptedServer(chunked, OK) as server:
+            responses = await get_twice(server)
+        assert [r.content for r in responses] == [b"hello world", b"ok"]
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
+
+
+def test_body_delimited_by_close() -> None:
+    async def main() -> None:
+        until_close = script(b"HTTP/1.1 200 OK\r\n\r\nsome", b" body", delay=0.02, then="close")
+        async with ScriptedServer(until_close, OK) as server:
+            responses = await get_twice(server)
+        assert [r.content for r in responses] == [b"some body", b"ok"]
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_head_has_no_body_and_keeps_the_connection() -> None:
+    async def main() -> None:
+        head = message("HTTP/1.1 200 OK", "Content-Length: 1000")
+        async with ScriptedServer(head, OK) as server, client() as http:
+            response = await http.head(server.url())
+            assert (response.content, response.headers["content-length"]) == (b"", "1000")
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [2]
+        assert server.peers[0].requests[0].startswith(b"HEAD / HTTP/1.1\r\n")
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02])
+def test_interim_responses_are_skipped(delay: float) -> None:
+    async def main() -> None:
+        interim = script(
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n",
+            OK,
+            delay=delay,
+        )
+        async with ScriptedServer(interim, OK) as server:
+            responses = await get_twice(server)
+        assert [(r.status_code, r.content) for r in responses] == [(200, b"ok"), (200, b"ok")]
+        assert "link" not in responses[0].headers
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
+
+
+# -- what goes on the wire -----------------------------------------------------
+
+
+async def body_parts() -> AsyncIterator[bytes]:
+    yield b"abc"
+    yield b""
+    yield b"defgh"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "content", "framing", "body"),
+    [
+        ("GET", "/p/a%20th?q=1&r=x%2Fy", None, b"", b""),
+        ("DELETE", "/items/7", None, b"", b""),
+        ("POST", "/upload", b"hello", b"Content-Length: 5\r\n", b"hello"),
+        ("PUT", "/big", b"x" * 100_000, b"Content-Length: 100000\r\n", b"x" * 100_000),
+        (
+            "POST",
+            "/stream",
+            body_parts,
+            b"Transfer-Encoding: chunked\r\n",
+            b"3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n",
+        ),
+    ],
+)
+def test_request_bytes_exactly(
+    method: str,
+    target: str,
+    content: bytes | Callable[[], AsyncIterator[bytes]] | None,
+    framing: bytes,
+    body: bytes,
+) -> None:
+    async def main() -> None:
+        async with ScriptedServer(OK) as server, client() as http:
+            body_in = content() if callable(content) else content
+            request = httpx.Request(
+                method, server.url(target), headers={"X-Test": "v"}, content=body_in
+            )
+            assert (await http.send(request)).content == b"ok"
+        head = b"%b %b HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (
+            method.encode(),
+            target.encode(),
+            server.port,
+        )
+        assert server.peers[0].requests == [head + b"X-Test: v\r\n" + framing + b"\r\n" + body]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (b"X-Evil", b"a\r\nInjected: 1"),
+        (b"X-Evil", b"a\nInjected: 1"),
+        (b"X-Evil", b"a\rb"),
+        (b"X-Evil", b"a\x00b"),
+        (b"X-Evil\r\nInjected", b"1"),
+    ],
+)
+def test_header_injection_is_refused_and_nothing_sent(name: bytes, value: bytes) -> None:
+    async def main() -> None:
+        async with ScriptedServer(OK) as server, client() as http:
+            request = httpx.Request("GET", server.url(), headers=[(name, value)])
+            with pytest.raises(httpx.LocalProtocolError, match="CR, LF or NUL"):
+                await http.send(request)
+            await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
+            assert server.peers[0].requests == []
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [0, 1]
+
+    asyncio.run(main())
+
+
+# -- failures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "match"),
+    [
+        pytest.param(
+            script(message("HTTP/1.1 200 OK", "Content-Length: 100", body=b"x" * 50), then="close"),
+            httpx.RemoteProtocolError,
+            "received 50 bytes, expected 100",
+            id="short-body",
+        ),
+        pytest.param(
+            script(
+                message("HTTP/1.1 200 OK", "Transfer-Encoding: chunked", body=b"5\r\nhel"),
+                then="close",
+            ),
+            httpx.RemoteProtocolError,
+            "incomplete chunked read",
+            id="short-chunked-body",
+        ),
+        pytest.param(
+            script(then="close"),
+            httpx.RemoteProtocolError,
+            r"^Server disconnected without sending a response\.$",
+            id="no-response",
+        ),
+        pytest.param(script(then="reset"), httpx.ReadError, "reset", id="reset"),
+        pytest.param(
+            script(message("HTTP/1.1 200 OK", "Content-Length: 100", body=b"x" * 50), then="reset"),
+            httpx.ReadError,
+            "reset",
+            id="reset-mid-body",
+        ),
+        pytest.param(
+            b"HTTP/1.1 OK\r\n\r\n",
+            httpx.RemoteProtocolError,
+            "invalid status line 'HTTP/1.1 OK'",
+            id="bad-status-line",
+        ),
+        pytest.param(
+            message("HTTP/1.1 200 OK", "Content-Length: 1", "Content-Length: 2"),
+            httpx.RemoteProtocolError,
+            "conflicting Content-Length",
+            id="conflicting-length",
+        ),
+        pytest.param(
+            message("HTTP/1.1 200 OK", "Transfer-Encoding: chunked", body=b"zz\r\n"),
+            httpx.RemoteProtocolError,
+            "invalid chunk size line",
+            id="bad-chunk-size",
+        ),
+        pytest.param(
+            message("HTTP/1.1 101 Switching Protocols", "Upgrade: websocket"),
+            httpx.RemoteProtocolError,
+            "unexpected 101",
+            id="101",
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\n" + b"X: " + b"y" * 70_000,
+            httpx.RemoteProtocolError,
+            "response head larger than",
+            id="huge-head",
+        ),
+        pytest.param(b"", httpx.ReadTimeout, "timed out reading", id="no-answer"),
+        pytest.param(
+            message("HTTP/1.1 200 OK", "Content-Length: 10", body=b"12345"),
+            httpx.ReadTimeout,
+            "timed out reading",
+            id="body-stalls",
+        ),
+    ],
+)
+def test_failure_then_a_new_connection(
+    reply: Reply, error: type[httpx.RequestError], match: str
+) -> None:
+    async def main() -> None:
+        async with ScriptedServer(reply, OK) as server, client() as http:
+            with pytest.raises(error, match=match) as caught:
+                await http.get(server.url(), timeout=0.2)
+            assert caught.value.request.url == server.url()
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_connect_refused(refused_url: str) -> None:
+    async def main() -> None:
+        async with client() as http:
+            with pytest.raises(httpx.ConnectError) as caught:
+                await http.get(refused_url)
+        assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+
+    asyncio.run(main())
+
+
+# -- the pool ------------------------------------------------------------------
+
+
+def test_pool_limit_queues_requests_on_one_connection() -> None:
+    async def main() -> None:
+        slow = script(OK[:10], OK[10:], delay=0.05)
+        async with ScriptedServer(slow, OK, OK) as server, client(max_connections=1) as http:
+            responses = await asyncio.gather(*(http.get(server.url()) for _ in range(3)))
+        assert [r.content for r in responses] == [b"ok"] * 3
+        assert server.requests_per_connection == [3]
+
+    asyncio.run(main())
+
+
+def test_pool_timeout_while_the_only_connection_is_busy() -> None:
+    async def main() -> None:
+        held = message("HTTP/1.1 200 OK", "Content-Length: 10", body=b"12345")
+        async with ScriptedServer(held, OK) as server, client(max_connections=1) as http:
+            async with http.stream("GET", server.url()):
+                with pytest.raises(httpx.PoolTimeout):
+                    await http.get(server.url(), timeout=httpx.Timeout(2.0, pool=0.2))
+            # The body was left unread: that connection goes, a new one serves.
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
+    """hx's --max-time cancels a request; if that happens just as a connection is freed
+    for it, the next request in the queue must get the connection instead."""
+
+    async def main() -> None:
+        async with ScriptedServer(OK, OK) as server, client(max_connections=1) as http:
+            async with http.stream("GET", server.url()) as first:
+                waiting = [asyncio.create_task(http.get(server.url())) for _ in range(2)]
+                await asyncio.sleep(0.01)  # both queue for the one connection
+                await first.aread()  # the end of the body frees the connection ...
+                waiting[0].cancel()  # ... for waiting[0], cancelled before it can run
+            assert (await asyncio.wait_for(waiting[1], 1)).content == b"ok"
+            with pytest.raises(asyncio.CancelledError):
+                await waiting[0]
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
+
+
+def test_at_the_limit_an_idle_connection_to_another_origin_is_evicted() -> None:
+    async def main() -> None:
+        async with (
+            ScriptedServer(OK) as a,
+            ScriptedServer(OK) as b,
+            client(max_connections=1) as http,
+        ):
+            assert (await http.get(a.url())).content == b"ok"
+            assert (await http.get(b.url())).content == b"ok"
+            await asyncio.wait_for(a.peers[0].hung_up.wait(), 1)
+            assert not b.peers[0].hung_up.is_set()
+        assert (a.requests_per_connection, b.requests_per_connection) == ([1], [1])
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(script(OK, then="close"), id="server-closed"),
+        pytest.param(script(OK, b"HTTP/1.1 200 OK\r\n", delay=0.01), id="unasked-for-bytes"),
+    ],
+)
+def test_an_idle_connection_is_not_reused_after(first: Reply) -> None:
+    async def main() -> None:
+        async with ScriptedServer(first, OK) as server, client() as http:
+            assert (await http.get(server.url())).content == b"ok"
+            await asyncio.sleep(0.05)  # what follows the response arrives while idle
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_a_body_not_read_to_its_end_gives_up_the_connection() -> None:
+    async def main() -> None:
+        partial = message("HTTP/1.1 200 OK", "Content-Length: 10", body=b"12345")
+        async with ScriptedServer(partial, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                assert response.status_code == 200
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_keepalive_expiry() -> None:
+    async def main() -> None:
+        async with ScriptedServer(OK, OK) as server, client(keepalive_expiry=0.05) as http:
+            assert (await http.get(server.url())).content == b"ok"
+            await asyncio.sleep(0.1)
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_large_body_streams_intact() -> None:
+    async def main() -> None:
+        body = bytes(range(256)) * (8 * 4096)  # 8 MiB
+        big = message("HTTP/1.1 200 OK", f"Content-Length: {len(body)}", body=body)
+        async with ScriptedServer(big, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                pieces = [piece async for piece in response.aiter_raw()]
+            assert (await http.get(server.url())).content == b"ok"
+        assert b"".join(pieces) == body
+        assert len(pieces) > 1
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
+
+
+def test_aclose_closes_idle_connections() -> None:
+    async def main() -> None:
+        transport = Http1Transport(_PLAIN, 4)
+        async with ScriptedServer(OK) as server, httpx.AsyncClient(transport=transport) as http:
+            assert (await http.get(server.url())).content == b"ok"
+            assert not server.peers[0].hung_up.is_set()
+            await transport.aclose()
+            await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
+
+    asyncio.run(main())
+
+
+def test_https(tls_ca: trustme.CA, tls_certs: Certificates) -> None:
+    async def main() -> None:
+        context = ssl.create_default_context()
+        tls_ca.configure_trust(context)
+        tls = server_context(tls_certs.server, alpn=["http/1.1"])
+        async with (
+            ScriptedServer(OK, OK, ssl_context=tls) as server,
+            client(context=context) as http,
+        ):
+            responses = [await http.get(server.url()) for _ in range(2)]
+        assert [(r.http_version, r.content) for r in responses] == [("HTTP/1.1", b"ok")] * 2
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
