@@ -36,6 +36,7 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     t = settings.timeouts
     make_transport = transport_factory(
         build_ssl_context(settings.tls, environ),
+        lambda: build_ssl_context(settings.tls, environ),
         settings.pool_size or settings.concurrency,
         http2=settings.http2,
         http2_prior_knowledge=settings.http2_prior_knowledge,

@@ -21,6 +21,7 @@ from typing import cast
 
 import httpx
 
+from hx.connpool import RoomQueue, wait_closed, wait_for
 from hx.http1_parser import (
     MAX_HEAD,
     ChunkedDecoder,
@@ -33,8 +34,6 @@ from hx.http1_parser import (
 _HIGH_WATER = 1 << 20
 """Body bytes a connection buffers before it stops reading the socket."""
 _LOW_WATER = 1 << 18
-_CLOSE_WAIT = 0.25
-"""Seconds a connection gets to close cleanly (TLS close_notify) before it is aborted."""
 _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
 
@@ -64,7 +63,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._idle: dict[Origin, list[_Connection]] = {}
         self._connections: set[_Connection] = set()
         self._connecting = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._room = RoomQueue()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -93,7 +92,6 @@ class Http1Transport(httpx.AsyncBaseTransport):
         """An idle connection to ``origin``, or a new one once the limit allows."""
         if self._closed:
             raise RuntimeError("the transport is closed")
-        deadline = _deadline(timeouts.get("pool"))
         while True:
             connection = self._take_idle(origin)
             if connection is not None:
@@ -102,7 +100,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 return await self._connect(origin, request, timeouts.get("connect"))
             if self._evict_idle():
                 continue
-            await self._wait_for_room(request, deadline)
+            await self._room.wait(request, timeouts.get("pool"))
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
@@ -127,36 +125,6 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._idle[oldest.origin].remove(oldest)
         self._discard(oldest)
         return True
-
-    async def _wait_for_room(self, request: httpx.Request, deadline: float | None) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        self._waiters.append(waiter)
-        try:
-            if deadline is None:
-                await waiter
-            else:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-        except BaseException as exc:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            elif not waiter.cancelled():
-                # Woken, but leaving (cancelled, or the pool timeout came at the same
-                # moment): the room goes to the next in line, not to nobody.
-                self._wake_one()
-            if isinstance(exc, TimeoutError):
-                raise httpx.PoolTimeout(
-                    "timed out waiting for a free connection", request=request
-                ) from None
-            raise
-
-    def _wake_one(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
 
     async def _connect(
         self, origin: Origin, request: httpx.Request, timeout: float | None
@@ -183,7 +151,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         finally:
             self._connecting -= 1
-            self._wake_one()  # a failed connect frees its place under the limit
+            self._room.wake_one()  # a failed connect frees its place under the limit
         self._connections.add(connection)
         return connection
 
@@ -194,13 +162,13 @@ class Http1Transport(httpx.AsyncBaseTransport):
             return
         connection.idle_since = asyncio.get_running_loop().time()
         self._idle.setdefault(connection.origin, []).append(connection)
-        self._wake_one()
+        self._room.wake_one()
 
     def _discard(self, connection: _Connection) -> None:
         connection.close()
         if connection in self._connections:
             self._connections.remove(connection)
-            self._wake_one()
+            self._room.wake_one()
 
     async def aclose(self) -> None:
         self._closed = True
@@ -262,12 +230,7 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     async def wait_closed(self) -> None:
-        try:
-            async with asyncio.timeout(_CLOSE_WAIT):
-                await asyncio.shield(self._lost)
-        except TimeoutError:
-            if self.transport is not None:
-                self.transport.abort()
+        await wait_closed(self._lost, self.transport)
 
     # -- one exchange ----------------------------------------------------------
 
@@ -342,17 +305,13 @@ class _Connection(asyncio.Protocol):
 
     async def _wait(self, timeout: float | None, expired: httpx.TimeoutException) -> None:
         """Wait for the protocol to see something; ``expired`` after ``timeout`` seconds."""
-        loop = asyncio.get_running_loop()
-        self._waiter = waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        self._waiter = asyncio.get_running_loop().create_future()
         try:
-            await waiter
+            await wait_for(self._waiter, timeout)
         except TimeoutError:
             raise expired from None
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -560,15 +519,6 @@ class _ResponseStream(httpx.AsyncByteStream):
         else:
             self._pool._discard(connection)
             await connection.wait_closed()
-
-
-def _expire(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
-def _deadline(timeout: float | None) -> float | None:
-    return None if timeout is None else asyncio.get_running_loop().time() + timeout
 
 
 def _request_head(request: httpx.Request, headers: list[tuple[bytes, bytes]]) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import httpx
 
 from hx.http1 import Http1Transport
+from hx.http2 import Http2Transport
 from hx.proxies import ProxyPlan
 from hx.redact import redact_url
 
@@ -20,15 +21,28 @@ TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
 
 
 def transport_factory(
-    ssl_context: ssl.SSLContext, pool_size: int, http2: bool, http2_prior_knowledge: bool
+    ssl_context: ssl.SSLContext,
+    new_ssl_context: Callable[[], ssl.SSLContext],
+    pool_size: int,
+    http2: bool,
+    http2_prior_knowledge: bool,
 ) -> TransportFactory:
     """Makes the transport for one route: ``None`` for direct, else the proxy URL.
 
-    Direct HTTP/1.1 goes through hx.http1; HTTP/2 and proxies through httpcore.
+    Direct routes go through hx.http1, or hx.http2 under --http2 (which hands
+    HTTP/1.1-only origins to an hx.http1 with a context of its own, as each
+    transport sets its context's ALPN). Proxies go through httpcore.
     """
 
     def make(proxy: str | None) -> httpx.AsyncBaseTransport:
-        if proxy is None and not (http2 or http2_prior_knowledge):
+        if proxy is None and (http2 or http2_prior_knowledge):
+            return Http2Transport(
+                ssl_context,
+                pool_size,
+                prior_knowledge=http2_prior_knowledge,
+                http1=lambda: Http1Transport(new_ssl_context(), pool_size),
+            )
+        if proxy is None:
             return Http1Transport(ssl_context, pool_size)
         from hx.core_pool import httpcore_transport
 

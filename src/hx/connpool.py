@@ -1,0 +1,83 @@
+"""What hx's own connection pools (hx.http1, hx.http2) share: waiting for room, timed waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import httpx
+
+CLOSE_WAIT = 0.25
+"""Seconds a connection gets to close cleanly (TLS close_notify) before it is aborted."""
+
+
+class RoomQueue:
+    """Requests waiting for room in a pool at its connection limit, served in order.
+
+    ``wake_one`` is called whenever room may have appeared (a connection
+    released, closed or failed to open); the woken request looks again.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def wait(self, request: httpx.Request, pool_timeout: float | None) -> None:
+        """Wait to be woken; PoolTimeout after ``pool_timeout`` seconds."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(pool_timeout):
+                await waiter
+        except BaseException as exc:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            elif not waiter.cancelled():
+                # Woken, but leaving (cancelled, or the pool timeout came at the
+                # same moment): the room goes to the next in line, not to nobody.
+                self.wake_one()
+            if isinstance(exc, TimeoutError):
+                raise httpx.PoolTimeout(
+                    "timed out waiting for a free connection", request=request
+                ) from None
+            raise
+
+    def wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+
+async def wait_for(future: asyncio.Future[None], timeout: float | None) -> None:
+    """Await ``future``, raising TimeoutError after ``timeout`` seconds.
+
+    One timer handle, where asyncio.timeout would also reschedule a cancel
+    scope: this runs several times per request.
+    """
+    if timeout is None:
+        await future
+        return
+    timer = asyncio.get_running_loop().call_later(timeout, _expire, future)
+    try:
+        await future
+    finally:
+        timer.cancel()
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+async def wait_closed(lost: asyncio.Future[None], transport: asyncio.Transport | None) -> None:
+    """Give a closing connection CLOSE_WAIT seconds to finish (``lost`` set), then abort it.
+
+    So that no transport is still open when hx closes its event loop.
+    """
+    try:
+        async with asyncio.timeout(CLOSE_WAIT):
+            await asyncio.shield(lost)
+    except TimeoutError:
+        if transport is not None:
+            transport.abort()

@@ -1,0 +1,637 @@
+"""HTTP/2 straight to the origin: hx's transport for direct routes under --http2.
+
+The h2 library does the protocol; this module does what httpcore did around
+it, more cheaply: one asyncio protocol per connection that feeds h2 what
+arrives and wakes the streams its events concern, one connection per origin
+shared by as many requests as the server allows (more connections once it is
+full), and no locks. Requests are encoded without HPACK's dynamic table
+(_LiteralEncoder): hx sends distinct URLs, so indexing them would only cost
+CPU. Responses are decoded by h2 as usual.
+
+A TLS server that does not choose h2 in ALPN gets HTTP/1.1 through
+hx.http1 from then on; ``prior_knowledge`` speaks h2 at once, also in clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import cast
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
+import httpx
+from hpack import Encoder
+
+from hx.connpool import RoomQueue, wait_closed, wait_for
+from hx.http1 import Http1Transport
+
+Origin = tuple[bytes, bytes, int]
+
+_CONNECTION_WINDOW = 16 << 20
+"""Bytes the server may send on a connection before hx has read them."""
+_STREAM_WINDOW = 1 << 20
+"""Bytes the server may send on one stream before hx has read them."""
+_STREAMS_BEFORE_SETTINGS = 100
+"""Streams opened before the server has said how many it allows (RFC 9113 6.5.2)."""
+_HOP_BY_HOP = frozenset(
+    [b"connection", b"host", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"]
+)
+_NEVER_INDEXED = frozenset([b"authorization", b"proxy-authorization", b"cookie"])
+
+
+class Http2Transport(httpx.AsyncBaseTransport):
+    """HTTP/2 connections per origin, at most ``max_connections`` open at once.
+
+    Requests share a connection while the server allows more streams on it;
+    a request that finds every connection full opens another. At the limit, a
+    connection with no streams (to any origin) is closed to make room, or the
+    request waits (the ``pool`` timeout).
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        max_connections: int,
+        prior_knowledge: bool,
+        http1: Callable[[], Http1Transport],
+    ) -> None:
+        ssl_context.set_alpn_protocols(["h2"] if prior_knowledge else ["h2", "http/1.1"])
+        self._ssl_context = ssl_context
+        self._max_connections = max(1, max_connections)
+        self._prior_knowledge = prior_knowledge
+        self._make_http1 = http1
+        self._http1: Http1Transport | None = None
+        self._http1_origins: set[Origin] = set()
+        self._by_origin: dict[Origin, list[_Connection]] = {}
+        self._open: set[_Connection] = set()  # every connection not yet lost
+        self._connecting: dict[Origin, asyncio.Future[_Connection | None]] = {}
+        self._room = RoomQueue()
+        self._closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        origin: Origin = (url.raw_scheme, url.raw_host, port)
+        http1 = origin in self._http1_origins or (
+            url.scheme == "http" and not self._prior_knowledge
+        )
+        if not http1:
+            timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+            connection = await self._acquire(origin, request, timeouts)
+            if connection is not None:
+                return await connection.request(request, timeouts)
+        if self._http1 is None:
+            self._http1 = self._make_http1()
+        return await self._http1.handle_async_request(request)
+
+    async def _acquire(
+        self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> _Connection | None:
+        """A connection to ``origin`` with a stream reserved (None: the origin wants HTTP/1.1)."""
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        while True:
+            connections = self._by_origin.get(origin, [])
+            connections[:] = [c for c in connections if c.usable]
+            for connection in connections:
+                if connection.has_room:
+                    connection.reserve()
+                    return connection
+            pending = self._connecting.get(origin)
+            if pending is not None:
+                # A request is connecting to this origin: share its connection.
+                if await _await_connect(pending, request, timeouts.get("connect")) is None:
+                    return None
+            elif len(self._open) + len(self._connecting) < self._max_connections:
+                if await self._connect(origin, request, timeouts.get("connect")) is None:
+                    return None
+            elif not self._evict_idle():
+                await self._room.wait(request, timeouts.get("pool"))
+
+    def _evict_idle(self) -> bool:
+        """Close a connection that carries no stream, to make room; False if there is none."""
+        for connection in self._open:
+            if connection.idle:
+                self._forget(connection)
+                connection.close()
+                return True
+        return False
+
+    async def _connect(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> _Connection | None:
+        scheme, raw_host, port = origin
+        host = raw_host.decode("ascii")
+        tls = scheme == b"https"
+        loop = asyncio.get_running_loop()
+        pending: asyncio.Future[_Connection | None] = loop.create_future()
+        self._connecting[origin] = pending
+        try:
+            async with asyncio.timeout(timeout):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(alpn_required=tls and not self._prior_knowledge),
+                    host,
+                    port,
+                    ssl=self._ssl_context if tls else None,
+                    server_hostname=host if tls else None,
+                )
+        except TimeoutError:
+            error: httpx.RequestError = httpx.ConnectTimeout(
+                f"timed out connecting to {host}:{port}", request=request
+            )
+            _fail(pending, error)
+            raise error from None
+        except OSError as exc:  # ssl.SSLError included
+            error = httpx.ConnectError(str(exc) or type(exc).__name__, request=request)
+            _fail(pending, error, exc)
+            raise error from exc
+        except BaseException:
+            pending.cancel()
+            raise
+        finally:
+            del self._connecting[origin]
+            self._room.wake_one()
+        if connection.declined:
+            # The server chose HTTP/1.1 in ALPN: hx.http1 takes this origin from now on.
+            connection.close()
+            self._http1_origins.add(origin)
+            pending.set_result(None)
+            return None
+        connection.on_idle = self._room.wake_one
+        connection.on_lost = self._forget
+        self._open.add(connection)
+        self._by_origin.setdefault(origin, []).append(connection)
+        pending.set_result(connection)
+        return connection
+
+    def _forget(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        self._room.wake_one()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        connections = list(self._open)
+        self._open.clear()
+        self._by_origin.clear()
+        for connection in connections:
+            connection.close()
+        await asyncio.gather(*(connection.wait_closed() for connection in connections))
+        if self._http1 is not None:
+            await self._http1.aclose()
+
+
+def _fail(
+    pending: asyncio.Future[_Connection | None],
+    error: httpx.RequestError,
+    cause: BaseException | None = None,
+) -> None:
+    error.__cause__ = cause
+    pending.set_exception(error)
+    pending.exception()  # retrieved: there may be no other request waiting on it
+
+
+async def _await_connect(
+    pending: asyncio.Future[_Connection | None], request: httpx.Request, timeout: float | None
+) -> _Connection | None:
+    """Wait for another request's connect; its failure is this request's failure too."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(pending)
+    except TimeoutError:
+        raise httpx.ConnectTimeout("timed out connecting", request=request) from None
+    except httpx.ConnectError as exc:
+        raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
+
+
+class _LiteralEncoder(Encoder):
+    """HPACK without the dynamic table: every header a literal, nothing to search or evict.
+
+    The first block sets the dynamic table size to 0, which also keeps any
+    smaller table size the server asks for satisfied. Credentials are marked
+    never-indexed, so no intermediary may store them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._announced = False
+
+    def encode(self, headers: object, huffman: bool = True) -> bytes:
+        block = bytearray()
+        if not self._announced:
+            block += b"\x20"  # dynamic table size update: 0
+            self._announced = True
+        for name, value in cast(list[tuple[bytes, bytes]], headers):
+            block += b"\x10" if name in _NEVER_INDEXED else b"\x00"
+            block += _length(len(name))
+            block += name
+            block += _length(len(value))
+            block += value
+        return bytes(block)
+
+
+def _length(n: int) -> bytes:
+    """An HPACK string length: a 7-bit prefix integer, no Huffman coding (RFC 7541 5.1)."""
+    if n < 0x7F:
+        return bytes((n,))
+    out = bytearray([0x7F])
+    n -= 0x7F
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+class _Stream:
+    """One request's side of a connection: its response head, body pieces and end."""
+
+    __slots__ = ("id", "headers", "body", "ended", "error", "waiter", "window_waiter")
+
+    def __init__(self, stream_id: int) -> None:
+        self.id = stream_id
+        self.headers: list[tuple[bytes, bytes]] | None = None
+        self.body: deque[tuple[bytes, int]] = deque()  # (data, flow-controlled length)
+        self.ended = False
+        self.error: httpx.RequestError | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.window_waiter: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        for waiter in (self.waiter, self.window_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/2 connection: h2's state machine fed from an asyncio transport."""
+
+    def __init__(self, alpn_required: bool) -> None:
+        self._alpn_required = alpn_required
+        self.declined = False
+        """The server did not choose h2 in ALPN; nothing was sent."""
+        self.on_idle: Callable[[], None] = _nothing
+        self.on_lost: Callable[[_Connection], None] = _forget_nothing
+        config = h2.config.H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            # hx builds the request headers itself (lower-case names, no
+            # hop-by-hop headers, checked for CR/LF/NUL): no need to check twice.
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+        )
+        self._h2 = h2.connection.H2Connection(config)
+        self._h2.encoder = _LiteralEncoder()
+        self.transport: asyncio.Transport | None = None
+        self._streams: dict[int, _Stream] = {}
+        self._reserved = 0
+        self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._broken: httpx.RequestError | None = None
+        self._goaway = False
+        self._settings_received = False
+        self._writing_paused = False
+
+    # -- capacity --------------------------------------------------------------
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self._broken is None
+            and not self._goaway
+            and self.transport is not None
+            and not self.transport.is_closing()
+        )
+
+    @property
+    def has_room(self) -> bool:
+        limit = self._h2.remote_settings.max_concurrent_streams
+        if not self._settings_received:
+            limit = min(limit, _STREAMS_BEFORE_SETTINGS)
+        return self.usable and self._reserved < limit
+
+    @property
+    def idle(self) -> bool:
+        return not self._reserved
+
+    def reserve(self) -> None:
+        self._reserved += 1
+
+    # -- one request -----------------------------------------------------------
+
+    async def request(
+        self, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> httpx.Response:
+        """Send ``request`` on a new stream (reserved) and wait for its response head."""
+        stream: _Stream | None = None
+        try:
+            has_body = not isinstance(request.stream, httpx.ByteStream) or _has_bytes(request)
+            stream = self._open(request, has_body)
+            if has_body:
+                await self._send_body(stream, request, timeouts.get("write"))
+            while stream.headers is None:
+                await self.wait(stream, timeouts.get("read"), request)
+        except BaseException:
+            self.release(stream)
+            raise
+        status, headers = _split_status(stream.headers)
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=_ResponseStream(self, stream, timeouts.get("read"), request),
+            extensions={"http_version": b"HTTP/2"},
+        )
+
+    def _open(self, request: httpx.Request, has_body: bool) -> _Stream:
+        url = request.url
+        authority = request.headers.get("host", "").encode("ascii") or url.netloc
+        headers = [
+            (b":method", request.method.encode("ascii")),
+            (b":authority", authority),
+            (b":scheme", url.raw_scheme),
+            (b":path", url.raw_path),
+        ]
+        for name, value in request.headers.raw:
+            name = name.lower()
+            if name not in _HOP_BY_HOP and (name != b"te" or value.lower() == b"trailers"):
+                headers.append((name, value))
+        if any(b"\r" in v or b"\n" in v or b"\0" in v for _, v in headers):
+            raise httpx.LocalProtocolError("request header contains CR, LF or NUL", request=request)
+        if self._broken is not None:
+            raise self._broken
+        try:
+            stream_id = self._h2.get_next_available_stream_id()
+        except h2.exceptions.NoAvailableStreamIDError:
+            self._goaway = True  # stream ids used up: new requests go to a new connection
+            raise httpx.RemoteProtocolError("no stream ids left", request=request) from None
+        try:
+            self._h2.send_headers(stream_id, headers, end_stream=not has_body)
+        except h2.exceptions.ProtocolError as exc:
+            raise httpx.LocalProtocolError(str(exc), request=request) from exc
+        stream = self._streams[stream_id] = _Stream(stream_id)
+        self._flush()
+        return stream
+
+    async def _send_body(
+        self, stream: _Stream, request: httpx.Request, timeout: float | None
+    ) -> None:
+        async for part in cast(AsyncIterator[bytes], request.stream):
+            view = memoryview(part)
+            while view:
+                window = min(
+                    self._h2.local_flow_control_window(stream.id),
+                    self._h2.max_outbound_frame_size,
+                )
+                if window <= 0:
+                    await self.wait(stream, timeout, request, writing=True)
+                    continue
+                self._h2.send_data(stream.id, view[:window].tobytes())
+                view = view[window:]
+                self._flush()
+            while self._writing_paused and self.usable:
+                await self.wait(stream, timeout, request, writing=True)
+        self._h2.end_stream(stream.id)
+        self._flush()
+
+    async def wait(
+        self, stream: _Stream, timeout: float | None, request: httpx.Request, writing: bool = False
+    ) -> None:
+        if stream.error is not None:
+            raise stream.error
+        waiter = asyncio.get_running_loop().create_future()
+        if writing:
+            stream.window_waiter = waiter
+        else:
+            stream.waiter = waiter
+        try:
+            await wait_for(waiter, timeout)
+        except TimeoutError:
+            if writing:
+                raise httpx.WriteTimeout("timed out writing", request=request) from None
+            raise httpx.ReadTimeout("timed out reading", request=request) from None
+        finally:
+            stream.waiter = stream.window_waiter = None
+        if stream.error is not None:
+            raise stream.error
+
+    def take(self, stream: _Stream) -> bytes | None:
+        """The next body piece of ``stream``, handing its flow-control credit back."""
+        if not stream.body:
+            return None
+        data, flow_length = stream.body.popleft()
+        if self.usable and stream.id in self._streams:
+            self._h2.acknowledge_received_data(flow_length, stream.id)
+            self._flush()
+        return data
+
+    def release(self, stream: _Stream | None) -> None:
+        """The request is done with its stream: reset it if unfinished, free its place."""
+        self._reserved -= 1
+        if stream is not None and self._streams.pop(stream.id, None) is not None:
+            if not stream.ended and self.usable:
+                try:
+                    self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.CANCEL)
+                    self._flush()
+                except h2.exceptions.ProtocolError:
+                    pass  # the stream closed meanwhile
+        if self._goaway and not self._reserved:
+            self.close()  # its last stream is done; new requests use another connection
+        self.on_idle()
+
+    def _flush(self) -> None:
+        data = self._h2.data_to_send()
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    # -- asyncio.Protocol ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        if self._alpn_required:
+            ssl_object = transport.get_extra_info("ssl_object")
+            if ssl_object is None or ssl_object.selected_alpn_protocol() != "h2":
+                self.declined = True
+                return
+        self._h2.local_settings = h2.settings.Settings(
+            client=True,
+            initial_values={
+                h2.settings.SettingCodes.ENABLE_PUSH: 0,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: _STREAM_WINDOW,
+            },
+        )
+        self._h2.initiate_connection()
+        self._h2.increment_flow_control_window(_CONNECTION_WINDOW - 65535)
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self._h2.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            self._break(httpx.RemoteProtocolError(f"HTTP/2 protocol error: {exc}"))
+            self.close()
+            return
+        for event in events:
+            self._handle(event)
+        self._flush()
+
+    def _handle(self, event: h2.events.Event) -> None:
+        if isinstance(event, h2.events.RemoteSettingsChanged):
+            self._settings_received = True
+            self.on_idle()  # the server may allow more streams now
+        elif isinstance(event, h2.events.ResponseReceived):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.headers = event.headers
+                stream.wake()
+        elif isinstance(event, h2.events.DataReceived):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.body.append((event.data, event.flow_controlled_length))
+                stream.wake()
+            else:  # a stream hx gave up on: hand the credit straight back
+                self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+        elif isinstance(event, h2.events.StreamEnded):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                stream.ended = True
+                stream.wake()
+        elif isinstance(event, h2.events.StreamReset):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None and not stream.ended:
+                code = _error_name(event.error_code)
+                stream.error = httpx.RemoteProtocolError(f"server reset the stream ({code})")
+                stream.wake()
+        elif isinstance(event, h2.events.WindowUpdated):
+            streams = (
+                self._streams.values()
+                if event.stream_id == 0
+                else filter(None, [self._streams.get(event.stream_id)])
+            )
+            for stream in streams:
+                if stream.window_waiter is not None and not stream.window_waiter.done():
+                    stream.window_waiter.set_result(None)
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            self._goaway = True
+            code = _error_name(event.error_code)
+            last = event.last_stream_id if event.last_stream_id is not None else 0
+            for stream_id, stream in self._streams.items():
+                if stream_id > last and not stream.ended:
+                    # Never processed by the server: safe to send again (hx retries).
+                    stream.error = httpx.RemoteProtocolError(
+                        f"server closed the connection (GOAWAY {code}) before this request"
+                    )
+                    stream.wake()
+
+    def _break(self, error: httpx.RequestError) -> None:
+        """The connection is unusable: every stream still waiting fails with ``error``."""
+        if self._broken is None:
+            self._broken = error
+        for stream in self._streams.values():
+            if not stream.ended and stream.error is None:
+                stream.error = error
+            stream.wake()
+
+    def eof_received(self) -> bool:
+        self._break(httpx.RemoteProtocolError("Server disconnected without sending a response."))
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost.done():
+            self._lost.set_result(None)
+        self.on_lost(self)
+        if exc is not None:
+            error: httpx.RequestError = httpx.ReadError(str(exc) or type(exc).__name__)
+            error.__cause__ = exc
+        else:
+            error = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        self._writing_paused = False
+        self._break(error)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        for stream in self._streams.values():
+            stream.wake()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            try:
+                self._h2.close_connection()
+                self._flush()
+            except h2.exceptions.ProtocolError:
+                pass  # the connection is broken already: just close it
+            self.transport.close()
+
+    async def wait_closed(self) -> None:
+        await wait_closed(self._lost, self.transport)
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The body of one response; closing it frees the stream's place on the connection."""
+
+    def __init__(
+        self,
+        connection: _Connection,
+        stream: _Stream,
+        timeout: float | None,
+        request: httpx.Request,
+    ) -> None:
+        self._connection = connection
+        self._stream: _Stream | None = stream
+        self._timeout = timeout
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        stream = self._stream
+        if stream is None:
+            raise httpx.StreamClosed()
+        while True:
+            piece = self._connection.take(stream)
+            if piece is not None:
+                yield piece
+            elif stream.ended:
+                return
+            else:
+                await self._connection.wait(stream, self._timeout, self._request)
+
+    async def aclose(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            self._connection.release(stream)
+
+
+def _split_status(headers: list[tuple[bytes, bytes]]) -> tuple[int, list[tuple[bytes, bytes]]]:
+    status = 0
+    regular = []
+    for name, value in headers:
+        if name == b":status":
+            status = int(value)
+        elif not name.startswith(b":"):
+            regular.append((name, value))
+    return status, regular
+
+
+def _has_bytes(request: httpx.Request) -> bool:
+    """Whether a body given as bytes (httpx.ByteStream) has any."""
+    return any(cast(httpx.ByteStream, request.stream))
+
+
+def _nothing() -> None:
+    pass
+
+
+def _forget_nothing(_: _Connection) -> None:
+    pass
+
+
+def _error_name(code: object) -> str:
+    return getattr(code, "name", str(code))
