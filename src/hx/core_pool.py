@@ -1,7 +1,9 @@
-"""Transports over httpcore, for the routes hx.http1 does not take: HTTP/2 and proxies.
+"""Transports over httpcore, for the routes hx.http1 and hx.http2 do not take: proxies.
 
-Imported only when such a route is first used: httpcore brings anyio (and
-trio, where it is installed), a tenth of a second of start-up.
+httpx's transport speaks to HTTP and SOCKS proxies (CONNECT tunnels,
+absolute-form requests, the SOCKS handshake); hx uses it as it is for them.
+Imported only when a proxy is first used: httpcore brings anyio (and trio,
+where it is installed), a tenth of a second of start-up.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpcore
 import httpx
-
-from hx.netio import AsyncioBackend
 
 SHARD_CONNECTIONS = 4
 """Connections per pool shard: small pools keep httpcore's per-request scan short."""
@@ -24,34 +23,24 @@ def httpcore_transport(
     pool_size: int,
     http2: bool,
     http2_prior_knowledge: bool,
-    proxy: str | None,
+    proxy: str,
 ) -> httpx.AsyncBaseTransport:
-    """httpx's transport for one route, ``pool_size`` connections in pools of SHARD_CONNECTIONS."""
+    """httpx's transport through ``proxy``: ``pool_size`` connections, SHARD_CONNECTIONS a pool."""
     shards = max(1, -(-pool_size // SHARD_CONNECTIONS))
     per_shard = -(-pool_size // shards)
     # Keep-alive limit = connection limit: httpcore closes idle connections
     # once the total exceeds the keep-alive limit (httpcore #1000).
     limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-    http1 = not http2_prior_knowledge  # prior knowledge: h2 at once, also cleartext (h2c)
-    http2 = http2 or http2_prior_knowledge
 
     def make_one() -> httpx.AsyncBaseTransport:
-        transport = httpx.AsyncHTTPTransport(
-            verify=ssl_context, http1=http1, http2=http2, limits=limits, proxy=proxy
+        return httpx.AsyncHTTPTransport(
+            verify=ssl_context,
+            # prior knowledge: h2 at once, also cleartext (h2c)
+            http1=not http2_prior_knowledge,
+            http2=http2 or http2_prior_knowledge,
+            limits=limits,
+            proxy=proxy,
         )
-        if proxy is None:
-            # httpx has no parameter for httpcore's network backend, so its
-            # transport gets the same pool httpx would build, over ours.
-            transport._pool = httpcore.AsyncConnectionPool(
-                ssl_context=ssl_context,
-                max_connections=limits.max_connections,
-                max_keepalive_connections=limits.max_keepalive_connections,
-                keepalive_expiry=limits.keepalive_expiry,
-                http1=http1,
-                http2=http2,
-                network_backend=AsyncioBackend(),
-            )
-        return transport
 
     if shards == 1:
         return make_one()

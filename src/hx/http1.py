@@ -5,7 +5,7 @@ anyio locks, rescans its pool and runs h11's state machine: on small requests
 that was over half of hx's CPU. This transport does the same job with an
 asyncio protocol per connection that parses the response as it arrives
 (hx.http1_parser), a list of idle connections per origin, and one timer per
-wait. Proxies and HTTP/2 still go through httpcore (hx.core_pool).
+wait. HTTP/2 has hx.http2; proxies still go through httpcore (hx.core_pool).
 
 Errors are httpx's own exceptions, chained to the OS or TLS error under them,
 so hx.failures reads them the same whichever transport raised them.
