@@ -15,7 +15,7 @@ from hx.auth import build_auth
 from hx.cookies import load_cookie_jar
 from hx.models import Settings
 from hx.proxies import plan_proxies
-from hx.tls import build_ssl_context
+from hx.tls import build_ssl_context, shared_ssl_context
 from hx.transport import RoutingTransport, transport_factory
 
 
@@ -35,7 +35,7 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     logging.getLogger("httpx").setLevel(logging.WARNING)
     t = settings.timeouts
     make_transport = transport_factory(
-        build_ssl_context(settings.tls, environ),
+        shared_ssl_context(settings.tls, environ),
         lambda: build_ssl_context(settings.tls, environ),
         settings.pool_size or settings.concurrency,
         http2=settings.http2,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
+from collections.abc import Callable
 
 import httpx
 
@@ -81,3 +83,26 @@ async def wait_closed(lost: asyncio.Future[None], transport: asyncio.Transport |
     except TimeoutError:
         if transport is not None:
             transport.abort()
+
+
+class TlsContext:
+    """A pool's SSL context with its ALPN protocols set, made on first use.
+
+    ``source`` is a context, or a function that makes one: a run that never
+    opens an https connection never loads a CA bundle.
+    """
+
+    def __init__(
+        self, source: ssl.SSLContext | Callable[[], ssl.SSLContext], alpn: list[str]
+    ) -> None:
+        self._source = source
+        self._alpn = alpn
+        self._context: ssl.SSLContext | None = None
+
+    def get(self) -> ssl.SSLContext:
+        if self._context is None:
+            source = self._source
+            context = source if isinstance(source, ssl.SSLContext) else source()
+            context.set_alpn_protocols(self._alpn)
+            self._context = context
+        return self._context

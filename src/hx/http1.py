@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import cast
 
 import httpx
 
-from hx.connpool import RoomQueue, wait_closed, wait_for
+from hx.connpool import RoomQueue, TlsContext, wait_closed, wait_for
 from hx.http1_parser import (
     MAX_HEAD,
     ChunkedDecoder,
@@ -52,12 +52,11 @@ class Http1Transport(httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
         max_connections: int,
         keepalive_expiry: float = 5.0,
     ) -> None:
-        ssl_context.set_alpn_protocols(["http/1.1"])
-        self._ssl_context = ssl_context
+        self._tls = TlsContext(ssl_context, ["http/1.1"])
         self._max_connections = max(1, max_connections)
         self._keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -140,7 +139,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
                     lambda: _Connection(origin),
                     host,
                     port,
-                    ssl=self._ssl_context if tls else None,
+                    ssl=self._tls.get() if tls else None,
                     server_hostname=host if tls else None,
                 )
         except TimeoutError:

@@ -29,7 +29,7 @@ import h2.settings
 import httpx
 from hpack import Encoder
 
-from hx.connpool import RoomQueue, wait_closed, wait_for
+from hx.connpool import RoomQueue, TlsContext, wait_closed, wait_for
 from hx.http1 import Http1Transport
 
 Origin = tuple[bytes, bytes, int]
@@ -57,13 +57,12 @@ class Http2Transport(httpx.AsyncBaseTransport):
 
     def __init__(
         self,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
         max_connections: int,
         prior_knowledge: bool,
         http1: Callable[[], Http1Transport],
     ) -> None:
-        ssl_context.set_alpn_protocols(["h2"] if prior_knowledge else ["h2", "http/1.1"])
-        self._ssl_context = ssl_context
+        self._tls = TlsContext(ssl_context, ["h2"] if prior_knowledge else ["h2", "http/1.1"])
         self._max_connections = max(1, max_connections)
         self._prior_knowledge = prior_knowledge
         self._make_http1 = http1
@@ -141,7 +140,7 @@ class Http2Transport(httpx.AsyncBaseTransport):
                     lambda: _Connection(alpn_required=tls and not self._prior_knowledge),
                     host,
                     port,
-                    ssl=self._ssl_context if tls else None,
+                    ssl=self._tls.get() if tls else None,
                     server_hostname=host if tls else None,
                 )
         except TimeoutError:

@@ -1,19 +1,19 @@
 """The one SSL context of a run: trust store, client certificate, minimum version.
 
 Building a context loads the CA bundle (~15 ms), so a run builds exactly one
-and every connection, direct or through a proxy, shares it.
+and every connection, direct or through a proxy, shares it; with the default
+trust store, only once an https URL is first met.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
-
-import certifi
 
 from hx.errors import UsageError
 
@@ -29,6 +29,23 @@ class TlsOptions:
     cert: Path | None = None
     key: Path | None = None
     min_version: TlsVersion | None = None
+
+
+def shared_ssl_context(
+    options: TlsOptions, environ: Mapping[str, str] = os.environ
+) -> Callable[[], ssl.SSLContext]:
+    """The run's context, as a function that builds it once, when first called.
+
+    Built at once when the options or the environment name files, so that a
+    bad one is a usage error before any request; certifi's bundle cannot be.
+    """
+    names_files = (
+        options.cacert or options.capath or options.cert or options.key or options.min_version
+    ) or any(environ.get(name) for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"))
+    if names_files:
+        context = build_ssl_context(options, environ)
+        return lambda: context
+    return functools.cache(lambda: build_ssl_context(options, environ))
 
 
 def build_ssl_context(
@@ -59,6 +76,8 @@ def _load_trust(context: ssl.SSLContext, options: TlsOptions, environ: Mapping[s
     cafile = options.cacert or _env_path(environ, "SSL_CERT_FILE")
     capath = options.capath or _env_path(environ, "SSL_CERT_DIR")
     if cafile is None and capath is None:
+        import certifi  # ~20 ms of imports: only for runs that use it
+
         cafile = Path(certifi.where())
     option = "--cacert" if options.cacert else "--capath" if options.capath else "SSL_CERT_FILE/DIR"
     if capath is not None and not capath.is_dir():

@@ -13,7 +13,6 @@ from collections.abc import Callable
 import httpx
 
 from hx.http1 import Http1Transport
-from hx.http2 import Http2Transport
 from hx.proxies import ProxyPlan
 from hx.redact import redact_url
 
@@ -21,13 +20,16 @@ TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
 
 
 def transport_factory(
-    ssl_context: ssl.SSLContext,
+    ssl_context: Callable[[], ssl.SSLContext],
     new_ssl_context: Callable[[], ssl.SSLContext],
     pool_size: int,
     http2: bool,
     http2_prior_knowledge: bool,
 ) -> TransportFactory:
     """Makes the transport for one route: ``None`` for direct, else the proxy URL.
+
+    ``ssl_context`` gives the run's shared context (made on first use);
+    ``new_ssl_context`` makes another.
 
     Direct routes go through hx.http1, or hx.http2 under --http2 (which hands
     HTTP/1.1-only origins to an hx.http1 with a context of its own, as each
@@ -36,6 +38,8 @@ def transport_factory(
 
     def make(proxy: str | None) -> httpx.AsyncBaseTransport:
         if proxy is None and (http2 or http2_prior_knowledge):
+            from hx.http2 import Http2Transport  # h2 and hpack: only for --http2
+
             return Http2Transport(
                 ssl_context,
                 pool_size,
@@ -46,7 +50,7 @@ def transport_factory(
             return Http1Transport(ssl_context, pool_size)
         from hx.core_pool import httpcore_transport
 
-        return httpcore_transport(ssl_context, pool_size, http2, http2_prior_knowledge, proxy)
+        return httpcore_transport(ssl_context(), pool_size, http2, http2_prior_knowledge, proxy)
 
     return make
 
