@@ -1,148 +1,25 @@
 """hx.http1.Http1Transport against real servers on 127.0.0.1, byte for byte.
 
-``ScriptedServer`` runs in the test's own event loop: it answers the n-th request it
-reads, on whichever connection, with the n-th scripted reply, and records every
-connection it accepted and the exact bytes of each request.
+Each test scripts the replies of a ``ScriptedServer`` (tests/http1_server.py) and
+checks what it received on which connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
-import socket
 import ssl
-import struct
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 import trustme
+from http1_server import OK, Reply, ScriptedServer, message, script
 from tls_servers import Certificates, server_context
+from transport_support import HEADER_INJECTIONS, body_parts
 
 from hx.http1 import Http1Transport
 
-Reply = bytes | Callable[[asyncio.StreamWriter], Awaitable[None]]
-"""What the server does for one request: send these bytes, or run this (see ``script``)."""
-
 _PLAIN = ssl.create_default_context()  # http:// tests never use it; built once
-
-
-def message(*lines: str, body: bytes = b"") -> bytes:
-    """A response: ``lines`` (status line, headers) with CRLF, the blank line, ``body``."""
-    return "".join(line + "\r\n" for line in (*lines, "")).encode("latin-1") + body
-
-
-OK = message("HTTP/1.1 200 OK", "Content-Length: 2", body=b"ok")
-
-
-def script(
-    *parts: bytes, delay: float = 0.0, then: Literal["wait", "close", "reset"] = "wait"
-) -> Reply:
-    """Write ``parts``, ``delay`` seconds apart, then wait for the next request, close
-    the connection (FIN) or reset it (RST)."""
-
-    async def run(writer: asyncio.StreamWriter) -> None:
-        for index, part in enumerate(parts):
-            if index and delay:
-                await asyncio.sleep(delay)
-            writer.write(part)
-            await writer.drain()
-        if then == "close":
-            writer.close()
-        elif then == "reset":
-            linger = struct.pack("ii", 1, 0)  # on, 0 s: closing sends RST
-            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            writer.transport.abort()
-
-    return run
-
-
-@dataclass
-class Peer:
-    """One connection the server accepted."""
-
-    requests: list[bytes] = field(default_factory=list)
-    """Each request as it arrived, head and body."""
-    hung_up: asyncio.Event = field(default_factory=asyncio.Event)
-    """The client closed the connection cleanly, between requests."""
-
-
-class ScriptedServer:
-    """A raw HTTP/1.1 server on 127.0.0.1 that sends exactly the replies it is given."""
-
-    def __init__(self, *replies: Reply, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.replies = deque(replies)
-        self.peers: list[Peer] = []
-        self._ssl_context = ssl_context
-        self._handlers: list[tuple[asyncio.Task[Any], asyncio.StreamWriter]] = []
-
-    async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(
-            self._serve, "127.0.0.1", 0, ssl=self._ssl_context
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.close()
-        # Closing ends each handler; cancelling would make asyncio 3.11 log an error.
-        for _, writer in self._handlers:
-            writer.close()
-        outcomes = await asyncio.gather(
-            *(task for task, _ in self._handlers), return_exceptions=True
-        )
-        await self._server.wait_closed()
-        if exc_type is None:
-            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
-            assert not errors, f"server handler raised: {errors!r}"
-            assert not self.replies, f"replies never asked for: {list(self.replies)!r}"
-
-    def url(self, target: str = "/") -> str:
-        scheme = "http" if self._ssl_context is None else "https"
-        return f"{scheme}://127.0.0.1:{self.port}{target}"
-
-    @property
-    def requests_per_connection(self) -> list[int]:
-        return [len(peer.requests) for peer in self.peers]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.append((task, writer))
-        peer = Peer()
-        self.peers.append(peer)
-        try:
-            while not writer.is_closing():
-                peer.requests.append(await _read_request(reader))
-                reply = self.replies.popleft()
-                await (script(reply) if isinstance(reply, bytes) else reply)(writer)
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial:
-                peer.hung_up.set()
-        except ConnectionError:
-            pass  # the client reset the connection
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-
-async def _read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    if b"\r\ntransfer-encoding: chunked\r\n" in head.lower():
-        return head + await reader.readuntil(b"0\r\n\r\n")
-    length = re.search(rb"\r\ncontent-length: ([0-9]+)\r\n", head.lower())
-    return head + (await reader.readexactly(int(length[1])) if length else b"")
 
 
 def client(
@@ -299,12 +176,6 @@ def test_interim_responses_are_skipped(delay: float) -> None:
 # -- what goes on the wire -----------------------------------------------------
 
 
-async def body_parts() -> AsyncIterator[bytes]:
-    yield b"abc"
-    yield b""
-    yield b"defgh"
-
-
 @pytest.mark.parametrize(
     ("method", "target", "content", "framing", "body"),
     [
@@ -345,16 +216,7 @@ def test_request_bytes_exactly(
     asyncio.run(main())
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        (b"X-Evil", b"a\r\nInjected: 1"),
-        (b"X-Evil", b"a\nInjected: 1"),
-        (b"X-Evil", b"a\rb"),
-        (b"X-Evil", b"a\x00b"),
-        (b"X-Evil\r\nInjected", b"1"),
-    ],
-)
+@pytest.mark.parametrize(("name", "value"), HEADER_INJECTIONS)
 def test_header_injection_is_refused_and_nothing_sent(name: bytes, value: bytes) -> None:
     async def main() -> None:
         async with ScriptedServer(OK) as server, client() as http:

@@ -38,8 +38,6 @@ _CONNECTION_WINDOW = 16 << 20
 """Bytes the server may send on a connection before hx has read them."""
 _STREAM_WINDOW = 1 << 20
 """Bytes the server may send on one stream before hx has read them."""
-_STREAMS_BEFORE_SETTINGS = 100
-"""Streams opened before the server has said how many it allows (RFC 9113 6.5.2)."""
 _HOP_BY_HOP = frozenset(
     [b"connection", b"host", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"]
 )
@@ -134,6 +132,7 @@ class Http2Transport(httpx.AsyncBaseTransport):
         loop = asyncio.get_running_loop()
         pending: asyncio.Future[_Connection | None] = loop.create_future()
         self._connecting[origin] = pending
+        connection: _Connection | None = None
         try:
             async with asyncio.timeout(timeout):
                 _, connection = await loop.create_connection(
@@ -143,17 +142,22 @@ class Http2Transport(httpx.AsyncBaseTransport):
                     ssl=self._tls.get() if tls else None,
                     server_hostname=host if tls else None,
                 )
-        except TimeoutError:
-            error: httpx.RequestError = httpx.ConnectTimeout(
-                f"timed out connecting to {host}:{port}", request=request
-            )
-            _fail(pending, error)
-            raise error from None
-        except OSError as exc:  # ssl.SSLError included
-            error = httpx.ConnectError(str(exc) or type(exc).__name__, request=request)
-            _fail(pending, error, exc)
-            raise error from exc
-        except BaseException:
+                # Its SETTINGS say how many streams the server allows: until
+                # they arrive, any number might be refused.
+                await connection.settings_received()
+        except BaseException as exc:
+            if connection is not None:
+                connection.close()
+            if isinstance(exc, TimeoutError):
+                error: httpx.RequestError = httpx.ConnectTimeout(
+                    f"timed out connecting to {host}:{port}", request=request
+                )
+                _fail(pending, error)
+                raise error from None
+            if isinstance(exc, OSError):  # ssl.SSLError included
+                error = httpx.ConnectError(str(exc) or type(exc).__name__, request=request)
+                _fail(pending, error, exc)
+                raise error from exc
             pending.cancel()
             raise
         finally:
@@ -209,6 +213,21 @@ async def _await_connect(
         raise httpx.ConnectTimeout("timed out connecting", request=request) from None
     except httpx.ConnectError as exc:
         raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
+
+
+class _OpenAfterGoaway(h2.connection.H2ConnectionStateMachine):
+    """h2's connection states, except that a GOAWAY received does not close the connection.
+
+    In a graceful shutdown the server still answers the streams up to the
+    GOAWAY's last stream id (RFC 9113 6.8), but h2 would refuse their frames as
+    arriving on a closed connection (python-hyper/h2#1181). hx itself opens no
+    stream after a GOAWAY.
+    """
+
+    def process_input(self, input_: h2.connection.ConnectionInputs) -> list[h2.events.Event]:
+        if input_ is h2.connection.ConnectionInputs.RECV_GOAWAY:
+            return []
+        return super().process_input(input_)
 
 
 class _LiteralEncoder(Encoder):
@@ -289,32 +308,39 @@ class _Connection(asyncio.Protocol):
         )
         self._h2 = h2.connection.H2Connection(config)
         self._h2.encoder = _LiteralEncoder()
+        self._h2.state_machine = _OpenAfterGoaway()
         self.transport: asyncio.Transport | None = None
         self._streams: dict[int, _Stream] = {}
         self._reserved = 0
         self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._broken: httpx.RequestError | None = None
         self._goaway = False
-        self._settings_received = False
+        self._settings: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._writing_paused = False
 
     # -- capacity --------------------------------------------------------------
 
     @property
     def usable(self) -> bool:
+        """Open to new streams."""
+        return self.alive and not self._goaway
+
+    @property
+    def alive(self) -> bool:
+        """Still carrying its streams (after a GOAWAY too)."""
         return (
-            self._broken is None
-            and not self._goaway
-            and self.transport is not None
-            and not self.transport.is_closing()
+            self._broken is None and self.transport is not None and not self.transport.is_closing()
         )
 
     @property
     def has_room(self) -> bool:
         limit = self._h2.remote_settings.max_concurrent_streams
-        if not self._settings_received:
-            limit = min(limit, _STREAMS_BEFORE_SETTINGS)
         return self.usable and self._reserved < limit
+
+    async def settings_received(self) -> None:
+        """Wait for the server's SETTINGS (at once if ALPN declined h2: there are none)."""
+        if not self.declined:
+            await self._settings
 
     @property
     def idle(self) -> bool:
@@ -361,7 +387,8 @@ class _Connection(asyncio.Protocol):
             name = name.lower()
             if name not in _HOP_BY_HOP and (name != b"te" or value.lower() == b"trailers"):
                 headers.append((name, value))
-        if any(b"\r" in v or b"\n" in v or b"\0" in v for _, v in headers):
+        fields = b"".join(name + value for name, value in headers)
+        if b"\r" in fields or b"\n" in fields or b"\0" in fields:
             raise httpx.LocalProtocolError("request header contains CR, LF or NUL", request=request)
         if self._broken is not None:
             raise self._broken
@@ -425,7 +452,7 @@ class _Connection(asyncio.Protocol):
         if not stream.body:
             return None
         data, flow_length = stream.body.popleft()
-        if self.usable and stream.id in self._streams:
+        if self.alive and stream.id in self._streams:
             self._h2.acknowledge_received_data(flow_length, stream.id)
             self._flush()
         return data
@@ -482,7 +509,8 @@ class _Connection(asyncio.Protocol):
 
     def _handle(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.RemoteSettingsChanged):
-            self._settings_received = True
+            if not self._settings.done():
+                self._settings.set_result(None)
             self.on_idle()  # the server may allow more streams now
         elif isinstance(event, h2.events.ResponseReceived):
             stream = self._streams.get(event.stream_id)
@@ -532,6 +560,9 @@ class _Connection(asyncio.Protocol):
         """The connection is unusable: every stream still waiting fails with ``error``."""
         if self._broken is None:
             self._broken = error
+        if not self._settings.done():
+            self._settings.set_exception(ConnectionError(f"{error} (before its SETTINGS)"))
+            self._settings.exception()  # retrieved: no connect may be waiting for it
         for stream in self._streams.values():
             if not stream.ended and stream.error is None:
                 stream.error = error
@@ -564,8 +595,9 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             try:
-                self._h2.close_connection()
-                self._flush()
+                if not self.declined:  # no HTTP/2 frame for an HTTP/1.1 server
+                    self._h2.close_connection()
+                    self._flush()
             except h2.exceptions.ProtocolError:
                 pass  # the connection is broken already: just close it
             self.transport.close()

@@ -1,0 +1,595 @@
+"""hx.http2.Http2Transport against a scripted HTTP/2 server on 127.0.0.1.
+
+``H2Server`` speaks h2's server side in the test's own event loop. Each request
+stream runs the server's ``handler`` (default ``ok``: 200 "ok" once the request
+has ended); a test may also drive a stream itself through its ``Peer``: answer
+it, reset it, send GOAWAY, close the socket. The server records every
+connection, each stream's request headers (as its HPACK decoder saw them) and
+body, the streams the client reset, and the most streams open at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import h2.config
+import h2.connection
+import h2.events
+import httpx
+import pytest
+import trustme
+from h2.errors import ErrorCodes
+from h2.settings import SettingCodes
+from hpack import NeverIndexedHeaderTuple
+from http1_server import OK, ScriptedServer
+from hyperframe.frame import GoAwayFrame
+from tls_servers import Certificates, server_context
+from transport_support import HEADER_INJECTIONS, LoopbackServer, body_parts
+
+from hx.http1 import Http1Transport
+from hx.http2 import Http2Transport
+
+Header = tuple[bytes, bytes]
+BIG = bytes(range(256)) * 8192
+"""2 MiB: twice the stream window hx gives the server."""
+Handler = Callable[["Peer", "Stream"], Awaitable[None]]
+"""What the server does with a request stream (it may also return and leave it to the test)."""
+
+
+@dataclass
+class Stream:
+    """One request stream as the server received it."""
+
+    id: int
+    headers: list[Header]
+    body: bytearray = field(default_factory=bytearray)
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
+    """The client ended its side of the stream."""
+    reset_code: int | None = None
+    """The error code of the client's RST_STREAM, if it sent one."""
+
+    @property
+    def path(self) -> bytes:
+        return dict(self.headers)[b":path"]
+
+
+class Peer:
+    """One connection the server accepted, and the means to answer on it."""
+
+    def __init__(self, writer: asyncio.StreamWriter, settings: dict[SettingCodes, int]) -> None:
+        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        self.h2 = h2.connection.H2Connection(config)
+        self.writer = writer
+        self.streams: dict[int, Stream] = {}
+        self.most_open = 0
+        self.hung_up = asyncio.Event()
+        """The connection reached its end of file: the client closed it (or the test did)."""
+        self.tasks: list[asyncio.Task[None]] = []
+        self.window = asyncio.Event()
+        """Set whenever the client may have given more flow-control credit."""
+        self.h2.initiate_connection()
+        if settings:
+            self.h2.update_settings(settings)  # in force once the client acknowledges them
+        self.flush()
+
+    def flush(self) -> None:
+        self.writer.write(self.h2.data_to_send())
+
+    async def respond(
+        self,
+        stream: Stream,
+        *pieces: bytes,
+        status: int = 200,
+        headers: Sequence[Header] = (),
+        end: bool = True,
+        delay: float = 0.0,
+    ) -> None:
+        """The response head, then ``pieces`` ``delay`` seconds apart, then (if ``end``) its end."""
+        self.h2.send_headers(stream.id, [(b":status", b"%d" % status), *headers])
+        self.flush()
+        for index, piece in enumerate(pieces):
+            if index and delay:
+                await asyncio.sleep(delay)
+            await self.send(stream, piece)
+        if end:
+            self.h2.end_stream(stream.id)
+            self.flush()
+
+    async def send(self, stream: Stream, data: bytes) -> None:
+        """DATA frames for ``data``, each as soon as the client's windows allow."""
+        view = memoryview(data)
+        while view:
+            room = min(
+                len(view),
+                self.h2.local_flow_control_window(stream.id),
+                self.h2.max_outbound_frame_size,
+            )
+            if room <= 0:
+                self.window.clear()
+                await self.window.wait()
+                continue
+            self.h2.send_data(stream.id, bytes(view[:room]))
+            view = view[room:]
+            self.flush()
+            await self.writer.drain()
+
+    def reset(self, stream: Stream, code: ErrorCodes = ErrorCodes.INTERNAL_ERROR) -> None:
+        self.h2.reset_stream(stream.id, code)
+        self.flush()
+
+    def goaway(self, last_stream_id: int) -> None:
+        """A graceful GOAWAY, written past h2, which would send nothing more after it
+        (python-hyper/h2#1181): streams up to ``last_stream_id`` may still be answered."""
+        frame = GoAwayFrame(0)
+        frame.last_stream_id = last_stream_id
+        self.flush()
+        self.writer.write(frame.serialize())
+
+    def receive(self, data: bytes, handler: Handler) -> None:
+        for event in self.h2.receive_data(data):
+            if isinstance(event, h2.events.RequestReceived):
+                stream = self.streams[event.stream_id] = Stream(event.stream_id, event.headers)
+                self.tasks.append(asyncio.create_task(handler(self, stream)))
+            elif isinstance(event, h2.events.DataReceived):
+                self.streams[event.stream_id].body += event.data
+                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                self.streams[event.stream_id].complete.set()
+            elif isinstance(event, h2.events.StreamReset):
+                self.streams[event.stream_id].reset_code = event.error_code
+            elif isinstance(event, h2.events.WindowUpdated | h2.events.RemoteSettingsChanged):
+                self.window.set()
+        self.most_open = max(self.most_open, self.h2.open_inbound_streams)
+        self.flush()
+
+
+async def ok(peer: Peer, stream: Stream) -> None:
+    await stream.complete.wait()
+    await peer.respond(stream, b"ok")
+
+
+async def slow(peer: Peer, stream: Stream) -> None:
+    """``ok`` 50 ms late: requests started together are open together."""
+    await asyncio.sleep(0.05)
+    await ok(peer, stream)
+
+
+async def hold(peer: Peer, stream: Stream) -> None:
+    """Answer nothing: the test drives this stream itself, or leaves it unanswered."""
+
+
+class H2Server(LoopbackServer):
+    """An HTTP/2 server on 127.0.0.1: h2c (prior knowledge), or TLS with ``ssl_context``."""
+
+    def __init__(
+        self,
+        handler: Handler = ok,
+        settings: dict[SettingCodes, int] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        settings_delay: float = 0.0,
+    ) -> None:
+        super().__init__(ssl_context)
+        self.handler = handler
+        self.peers: list[Peer] = []
+        self._settings = settings or {}
+        self._settings_delay = settings_delay
+        """Seconds before the server's preface (SETTINGS), as a round trip would take."""
+
+    @property
+    def streams(self) -> list[Stream]:
+        return [stream for peer in self.peers for stream in peer.streams.values()]
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(self._settings_delay)
+        peer = Peer(writer, self._settings)
+        self.peers.append(peer)
+        try:
+            while data := await reader.read(1 << 16):
+                peer.receive(data, self.handler)
+            peer.hung_up.set()
+        finally:
+            for task in peer.tasks:
+                task.cancel()
+            outcomes = await asyncio.gather(*peer.tasks, return_exceptions=True)
+            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+            assert not errors, f"stream handler raised: {errors!r}"
+
+
+def client(
+    max_connections: int = 10,
+    prior_knowledge: bool = True,
+    context: Callable[[], ssl.SSLContext] = ssl.create_default_context,
+) -> httpx.AsyncClient:
+    """An AsyncClient on an Http2Transport (h2c by default); HTTP/1.1 origins get an
+    Http1Transport with a context of its own."""
+    transport = Http2Transport(
+        context,
+        max_connections,
+        prior_knowledge=prior_knowledge,
+        http1=lambda: Http1Transport(context, max_connections),
+    )
+    return httpx.AsyncClient(transport=transport, timeout=2.0)
+
+
+async def until(condition: Callable[[], object]) -> None:
+    """Wait (at most a second) until ``condition()`` holds: the server runs in this loop."""
+    async with asyncio.timeout(1):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+# -- what goes on the wire -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("te", "sent"), [("trailers", [(b"te", b"trailers")]), ("gzip", [])])
+def test_get(te: str, sent: list[Header]) -> None:
+    async def answer(peer: Peer, stream: Stream) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"x-reply", b"1")]
+        await peer.respond(stream, b"hello ", b"world", headers=headers, delay=0.01)
+
+    async def main() -> None:
+        async with H2Server(answer) as server, client() as http:
+            hop_by_hop = {
+                "Host": "example.test:8080",
+                "Connection": "keep-alive",
+                "Keep-Alive": "timeout=5",
+                "Proxy-Connection": "keep-alive",
+                "Transfer-Encoding": "chunked",
+                "Upgrade": "h2c",
+            }
+            headers = {**hop_by_hop, "TE": te, "X-Test": "v"}
+            request = httpx.Request("GET", server.url("/p/a%20th?q=1&r=x%2Fy"), headers=headers)
+            response = await http.send(request)
+        assert (response.status_code, response.http_version) == (200, "HTTP/2")
+        assert response.headers.multi_items() == [("content-type", "text/plain"), ("x-reply", "1")]
+        assert response.content == b"hello world"
+        assert [stream.headers for stream in server.streams] == [
+            [
+                (b":method", b"GET"),
+                (b":authority", b"example.test:8080"),
+                (b":scheme", b"http"),
+                (b":path", b"/p/a%20th?q=1&r=x%2Fy"),
+                *sent,
+                (b"x-test", b"v"),
+            ]
+        ]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "settings", [pytest.param({}, id="default"), {SettingCodes.HEADER_TABLE_SIZE: 0}]
+)
+def test_hpack_literal_encoding_decodes_exactly(settings: dict[SettingCodes, int]) -> None:
+    # String lengths on both sides of the one-byte prefix (127) and its continuation
+    # bytes (255, 16511), and past a frame (CONTINUATION).
+    headers = [(b"x-%d" % n, b"v" * n) for n in (1, 126, 127, 128, 255, 16_511, 20_000)]
+    headers += [
+        (b"x-" + b"n" * 200, b"long name"),
+        (b"authorization", b"Bearer secret"),
+        (b"cookie", b"a=1; b=2"),
+    ]
+
+    async def main() -> None:
+        async with H2Server(settings=settings) as server, client() as http:
+            for _ in range(2):  # the first block differs: it sets the table size
+                response = await http.send(httpx.Request("GET", server.url(), headers=headers))
+                assert response.content == b"ok"
+        for stream in server.streams:
+            assert stream.headers[4:] == headers
+            never_indexed = [h for h in stream.headers if isinstance(h, NeverIndexedHeaderTuple)]
+            assert never_indexed == headers[-2:]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("content", "body", "length"),
+    [
+        pytest.param(b"hello", b"hello", [(b"content-length", b"5")], id="bytes"),
+        pytest.param(b"", b"", [(b"content-length", b"0")], id="empty"),
+        pytest.param(body_parts, b"abcdefgh", [], id="async-generator"),
+        # Past the server's 65535-byte windows: hx waits for its WINDOW_UPDATEs.
+        pytest.param(BIG, BIG, [(b"content-length", b"2097152")], id="big"),
+    ],
+)
+def test_post(
+    content: bytes | Callable[[], AsyncIterator[bytes]], body: bytes, length: list[Header]
+) -> None:
+    async def main() -> None:
+        async with H2Server() as server, client() as http:
+            body_in = content() if callable(content) else content
+            response = await http.send(httpx.Request("POST", server.url(), content=body_in))
+            assert response.content == b"ok"
+        [stream] = server.streams
+        assert stream.headers[4:] == length  # no transfer-encoding for a streamed body
+        assert stream.body == body
+
+    asyncio.run(main())
+
+
+def test_large_response_streams_intact() -> None:
+    body = BIG * 4  # 8 MiB
+
+    async def big(peer: Peer, stream: Stream) -> None:
+        await peer.respond(stream, body if stream.id == 1 else b"ok")
+
+    async def main() -> None:
+        async with H2Server(big) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                pieces = [piece async for piece in response.aiter_raw()]
+            assert (await http.get(server.url())).content == b"ok"
+        assert b"".join(pieces) == body
+        assert len(pieces) > 1
+        assert len(server.peers) == 1
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(("name", "value"), HEADER_INJECTIONS)
+def test_header_injection_is_refused_and_nothing_sent(name: bytes, value: bytes) -> None:
+    async def main() -> None:
+        async with H2Server() as server, client() as http:
+            request = httpx.Request("GET", server.url(), headers=[(name, value)])
+            with pytest.raises(httpx.LocalProtocolError, match="CR, LF or NUL"):
+                await http.send(request)
+            assert (await http.get(server.url())).content == b"ok"
+        [peer] = server.peers
+        assert list(peer.streams) == [1]  # the refused request did not take a stream
+
+    asyncio.run(main())
+
+
+# -- sharing connections -------------------------------------------------------
+
+
+def test_concurrent_requests_share_one_connection() -> None:
+    async def echo_path(peer: Peer, stream: Stream) -> None:
+        await stream.complete.wait()
+        await peer.respond(stream, stream.path)
+
+    async def main() -> None:
+        async with H2Server(echo_path) as server, client() as http:
+            paths = [f"/{n}" for n in range(50)]
+            responses = await asyncio.gather(*(http.get(server.url(path)) for path in paths))
+        assert [r.text for r in responses] == paths
+        assert [len(peer.streams) for peer in server.peers] == [50]
+
+    asyncio.run(main())
+
+
+def test_max_concurrent_streams_opens_more_connections() -> None:
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 5}
+        async with H2Server(slow, settings, settings_delay=0.02) as server, client() as http:
+            # All at once on a new transport: a connection opens no stream
+            # before the server's SETTINGS have said how many it allows.
+            responses = await asyncio.gather(*(http.get(server.url()) for _ in range(20)))
+        assert [r.content for r in responses] == [b"ok"] * 20
+        assert sum(len(peer.streams) for peer in server.peers) == 20
+        assert max(peer.most_open for peer in server.peers) == 5
+
+    asyncio.run(main())
+
+
+def test_pool_limit_waits_for_the_one_stream() -> None:
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
+        async with H2Server(slow, settings) as server, client(max_connections=1) as http:
+            await http.get(server.url())  # hx has the server's SETTINGS from now on
+            responses = await asyncio.gather(http.get(server.url()), http.get(server.url()))
+        assert [r.content for r in responses] == [b"ok", b"ok"]
+        assert [(len(peer.streams), peer.most_open) for peer in server.peers] == [(3, 1)]
+
+    asyncio.run(main())
+
+
+def test_pool_timeout_while_the_one_stream_is_held() -> None:
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
+        async with H2Server(settings=settings) as server, client(max_connections=1) as http:
+            await http.get(server.url())  # hx has the server's SETTINGS from now on
+            server.handler = hold
+            held = asyncio.create_task(http.get(server.url()))
+            await until(lambda: len(server.streams) == 2)
+            with pytest.raises(httpx.PoolTimeout):
+                await http.get(server.url(), timeout=httpx.Timeout(2.0, pool=0.2))
+            await server.peers[0].respond(server.streams[1], b"ok")
+            assert (await held).content == b"ok"
+
+    asyncio.run(main())
+
+
+def test_at_the_limit_an_idle_connection_to_another_origin_is_evicted() -> None:
+    async def main() -> None:
+        async with H2Server() as a, H2Server() as b, client(max_connections=1) as http:
+            assert (await http.get(a.url())).content == b"ok"
+            assert (await http.get(b.url())).content == b"ok"
+            await asyncio.wait_for(a.peers[0].hung_up.wait(), 1)
+            assert not b.peers[0].hung_up.is_set()
+
+    asyncio.run(main())
+
+
+# -- failures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("after_head", [False, True], ids=["before-head", "mid-body"])
+def test_reset_stream_fails_only_that_request(after_head: bool) -> None:
+    async def reset_one(peer: Peer, stream: Stream) -> None:
+        await until(lambda: len(peer.streams) == 3)
+        if stream.path != b"/reset":
+            await peer.respond(stream, b"ok")
+            return
+        if after_head:
+            await peer.respond(stream, b"partial", end=False)
+        peer.reset(stream)
+
+    async def fetch(http: httpx.AsyncClient, url: str) -> bytes:
+        return (await http.get(url)).content
+
+    async def main() -> None:
+        async with H2Server(reset_one) as server, client() as http:
+            paths = ["/a", "/reset", "/b"]
+            outcomes = await asyncio.gather(
+                *(fetch(http, server.url(path)) for path in paths), return_exceptions=True
+            )
+        assert outcomes[::2] == [b"ok", b"ok"]
+        assert isinstance(outcomes[1], httpx.RemoteProtocolError)
+        assert str(outcomes[1]) == "server reset the stream (INTERNAL_ERROR)"
+        assert [len(peer.streams) for peer in server.peers] == [3]
+
+    asyncio.run(main())
+
+
+def test_goaway_fails_the_unprocessed_streams_and_the_next_request_reconnects() -> None:
+    async def main() -> None:
+        async with H2Server(hold) as server, client() as http:
+            paths = ["/a", "/b", "/c"]
+            requests = [asyncio.create_task(http.get(server.url(path))) for path in paths]
+            await until(lambda: len(server.streams) == 3)
+            peer = server.peers[0]
+            peer.goaway(last_stream_id=1)
+            async with asyncio.timeout(1):  # past the stream window: hx still acknowledges
+                await peer.respond(peer.streams[1], BIG)
+            outcomes = await asyncio.gather(*requests, return_exceptions=True)
+            server.handler = ok
+            assert (await http.get(server.url())).content == b"ok"
+            await asyncio.wait_for(peer.hung_up.wait(), 1)  # its last stream done, hx hangs up
+        by_path = dict(zip(paths, outcomes, strict=True))
+        answered = by_path.pop(peer.streams[1].path.decode())
+        assert isinstance(answered, httpx.Response)
+        assert answered.content == BIG
+        for refused in by_path.values():
+            assert isinstance(refused, httpx.RemoteProtocolError)
+            assert "GOAWAY NO_ERROR" in str(refused)
+        assert [len(peer.streams) for peer in server.peers] == [3, 1]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("after_head", [False, True], ids=["before-head", "mid-body"])
+def test_server_closes_the_socket_then_a_new_connection(after_head: bool) -> None:
+    async def main() -> None:
+        async with H2Server(hold) as server, client() as http:
+            request = asyncio.create_task(http.get(server.url()))
+            await until(lambda: server.streams)
+            peer = server.peers[0]
+            if after_head:
+                await peer.respond(peer.streams[1], b"partial", end=False)
+            peer.writer.close()
+            with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+                await request
+            server.handler = ok
+            assert (await http.get(server.url())).content == b"ok"
+        assert [len(peer.streams) for peer in server.peers] == [1, 1]
+
+    asyncio.run(main())
+
+
+def test_read_timeout_resets_the_stream_and_keeps_the_connection() -> None:
+    async def main() -> None:
+        async with H2Server(hold) as server, client() as http:
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get(server.url(), timeout=0.1)
+            server.handler = ok
+            assert (await http.get(server.url())).content == b"ok"
+            await until(lambda: server.streams[0].reset_code is not None)
+        assert server.streams[0].reset_code == ErrorCodes.CANCEL
+        assert [len(peer.streams) for peer in server.peers] == [2]
+
+    asyncio.run(main())
+
+
+def test_closing_an_unread_response_resets_its_stream() -> None:
+    async def endless(peer: Peer, stream: Stream) -> None:
+        if stream.id == 1:
+            await peer.respond(stream, b"x" * 1000, end=False)
+        else:
+            await ok(peer, stream)
+
+    async def main() -> None:
+        async with H2Server(endless) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                assert response.status_code == 200
+            await until(lambda: server.streams[0].reset_code is not None)
+            assert server.streams[0].reset_code == ErrorCodes.CANCEL
+            assert (await http.get(server.url())).content == b"ok"
+        assert [len(peer.streams) for peer in server.peers] == [2]
+
+    asyncio.run(main())
+
+
+def test_connect_refused(refused_url: str) -> None:
+    async def main() -> None:
+        async with client() as http:
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*(http.get(refused_url) for _ in range(5)), return_exceptions=True),
+                1,
+            )
+        for outcome in outcomes:
+            assert isinstance(outcome, httpx.ConnectError)
+            assert isinstance(outcome.__cause__, ConnectionRefusedError)
+
+    asyncio.run(main())
+
+
+# -- TLS, ALPN and closing -----------------------------------------------------
+
+
+def trusting(ca: trustme.CA) -> Callable[[], ssl.SSLContext]:
+    """A maker of client contexts that trust ``ca``: each transport sets its own ALPN."""
+
+    def make() -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        return context
+
+    return make
+
+
+def test_https_with_alpn_h2(tls_ca: trustme.CA, tls_certs: Certificates) -> None:
+    async def main() -> None:
+        tls = server_context(tls_certs.server, alpn=["h2", "http/1.1"])
+        async with (
+            H2Server(ssl_context=tls) as server,
+            client(prior_knowledge=False, context=trusting(tls_ca)) as http,
+        ):
+            responses = [await http.get(server.url()) for _ in range(2)]
+        assert [(r.http_version, r.content) for r in responses] == [("HTTP/2", b"ok")] * 2
+        assert [dict(stream.headers)[b":scheme"] for stream in server.streams] == [b"https"] * 2
+        assert len(server.peers) == 1
+
+    asyncio.run(main())
+
+
+def test_https_without_h2_in_alpn_falls_back_to_http1(
+    tls_ca: trustme.CA, tls_certs: Certificates
+) -> None:
+    async def main() -> None:
+        tls = server_context(tls_certs.server, alpn=["http/1.1"])
+        async with ScriptedServer(OK, OK, ssl_context=tls) as server:
+            async with client(prior_knowledge=False, context=trusting(tls_ca)) as http:
+                responses = [await http.get(server.url()) for _ in range(2)]
+            # The connection whose ALPN said http/1.1 was closed with nothing sent on
+            # it; hx.http1 took over the origin, and closed with the transport.
+            assert server.requests_per_connection == [0, 2]
+            for peer in server.peers:
+                await asyncio.wait_for(peer.hung_up.wait(), 1)
+        assert [(r.http_version, r.content) for r in responses] == [("HTTP/1.1", b"ok")] * 2
+
+    asyncio.run(main())
+
+
+def test_aclose_closes_connections() -> None:
+    async def main() -> None:
+        async with H2Server() as server, client() as http:
+            assert (await http.get(server.url())).content == b"ok"
+            assert not server.peers[0].hung_up.is_set()
+            await http.aclose()
+            await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
+
+    asyncio.run(main())
