@@ -129,6 +129,10 @@ class BatchProgress(_LiveDisplay):
             )
             self._task = self._progress.add_task("fetch", total=None, ok=0, failed=0)
 
+    @property
+    def wants_total(self) -> bool:
+        return self._progress is not None
+
     def set_total(self, total: int) -> None:
         if self._progress is not None:
             self._progress.update(self._task, total=total)
@@ -189,6 +193,8 @@ class DownloadProgress(_LiveDisplay):
             self._progress.remove_task(self._files.pop(key))
 
     # Reporter: one result per file.
+    wants_total = False
+
     def set_total(self, total: int) -> None:
         pass
 

@@ -39,6 +39,10 @@ from hx.values import Shard
 
 
 class Reporter(Protocol):
+    @property
+    def wants_total(self) -> bool:
+        """Whether set_total is worth a count of the input (a bar is on screen)."""
+
     def set_total(self, total: int) -> None: ...
     def advance(self, result: Result) -> None: ...
 
@@ -157,7 +161,7 @@ async def run_batch(
 
 def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
     """Count a file's request lines in a thread so the bar can show a total."""
-    if path is None:
+    if path is None or not progress.wants_total:
         return None
 
     async def count() -> None:

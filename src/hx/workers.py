@@ -47,6 +47,8 @@ _SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TE
 
 
 class _Quiet:
+    wants_total = False
+
     def set_total(self, total: int) -> None:
         pass
 
@@ -123,7 +125,6 @@ async def merge_workers(
         loop.add_signal_handler(signum, on_signal, signum)
     builder = SummaryBuilder()
     counting = count_lines_in_background(Path(fetch_input.source), progress)
-    assert counting is not None
     try:
         streams = [_records(loop, worker.read_fd) for worker in workers]
         merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
@@ -133,7 +134,8 @@ async def merge_workers(
                 builder.add(result)
                 progress.advance(result)
     finally:
-        counting.cancel()
+        if counting is not None:
+            counting.cancel()
         for signum in _SIGNAL_EXIT:
             loop.remove_signal_handler(signum)
         codes = [await _exit_code_of(worker.pid) for worker in workers]
