@@ -103,15 +103,19 @@ class Http1Transport(httpx.AsyncBaseTransport):
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
-        if not idle:
+        if idle is None:
             return None
         now = asyncio.get_running_loop().time()
-        while idle:
+        found = None
+        while idle and found is None:
             connection = idle.pop()
             if connection.reusable and now - connection.idle_since < self._keepalive_expiry:
-                return connection
-            self._discard(connection)
-        return None
+                found = connection
+            else:
+                self._discard(connection)
+        if not idle:
+            del self._idle[origin]  # a crawl over many hosts keeps no entry per host
+        return found
 
     def _evict_idle(self) -> bool:
         """Close the longest-idle connection to any origin, to make room; False if none."""
@@ -121,7 +125,10 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 oldest = idle[0]
         if oldest is None:
             return False
-        self._idle[oldest.origin].remove(oldest)
+        idle = self._idle[oldest.origin]
+        idle.remove(oldest)
+        if not idle:
+            del self._idle[oldest.origin]
         self._discard(oldest)
         return True
 

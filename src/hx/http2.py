@@ -97,8 +97,11 @@ class Http2Transport(httpx.AsyncBaseTransport):
         if self._closed:
             raise RuntimeError("the transport is closed")
         while True:
-            connections = self._by_origin.get(origin, [])
-            connections[:] = [c for c in connections if c.usable]
+            connections = [c for c in self._by_origin.get(origin, ()) if c.usable]
+            if connections:
+                self._by_origin[origin] = connections
+            else:
+                self._by_origin.pop(origin, None)  # no entry per host over a long crawl
             for connection in connections:
                 if connection.has_room:
                     connection.reserve()
