@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from click.testing import Result as CliResult
 from server import TestServer, _Handler
 from typer.testing import CliRunner
+from typer.testing import Result as CliResult
 
 from hx.cli import app
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from cli_support import hx, records
-from click.testing import Result as CliResult
 from server import TestServer, expected_bytes, expected_text
+from typer.testing import Result as CliResult
 
 from hx import __version__
 from hx.errors import EXIT_CODE_MEANINGS

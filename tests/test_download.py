@@ -25,8 +25,8 @@ import cli_support
 import httpx
 import pytest
 from cli_support import records
-from click.testing import Result as CliResult
 from download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
+from typer.testing import Result as CliResult
 
 MiB = 1 << 20
 HX = [sys.executable, "-m", "hx"]

@@ -327,7 +327,10 @@ def test_slow_drip_is_cut_at_max_time(
 def test_max_time_record_says_how_long_it_took(fault_server: FaultServer, tmp_path: Path) -> None:
     url = fault_server.url("/drip?bytes=100&delay=0.05")
     run = hx_fetch(write_lines(tmp_path / "urls.txt", [url]), "--max-time", "0.5", "--retries", "0")
-    assert 500 <= run.only["elapsed_ms"] < 2500  # generous: CI machines are shared
+    # From 499: uvloop's timers count whole milliseconds, so the cut may come a
+    # fraction of one early by the clock hx measures with. Generous above: CI
+    # machines are shared.
+    assert 499 <= run.only["elapsed_ms"] < 2500
 
 
 # -- which failures are retried, and for which methods --------------------------------

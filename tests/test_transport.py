@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result as CliResult
 from proxy_servers import ProxyProcess
 from server import TestServer, expected_bytes
 from tls_servers import AsgiServer, Certificates, server_context
 from typer.testing import CliRunner
+from typer.testing import Result as CliResult
 
 from hx.cli import app
 
