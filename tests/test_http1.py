@@ -459,6 +459,20 @@ def test_aclose_closes_idle_connections() -> None:
     asyncio.run(main())
 
 
+def test_aclose_fails_a_request_waiting_for_room() -> None:
+    async def main() -> None:
+        async with ScriptedServer(OK) as server, client(max_connections=1) as http:
+            async with http.stream("GET", server.url()):
+                waiting = asyncio.create_task(http.get(server.url()))
+                await asyncio.sleep(0.01)  # it queues for the one connection
+                await http.aclose()
+                with pytest.raises(RuntimeError, match="^the transport is closed$"):
+                    await waiting
+        assert server.requests_per_connection == [1]
+
+    asyncio.run(main())
+
+
 def test_https(tls_ca: trustme.CA, tls_certs: Certificates) -> None:
     async def main() -> None:
         context = ssl.create_default_context()

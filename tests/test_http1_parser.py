@@ -92,6 +92,7 @@ def test_obs_fold_continues_the_previous_value() -> None:
         ("X: a\x00b", "invalid header line"),
         ("X: a\rb", "invalid header line"),
         (" folded: first", "first header line starts with whitespace"),
+        ("X: a\r\n folded\x00b", "invalid header line"),
     ],
 )
 def test_invalid_header_line(line: str, message: str) -> None:
@@ -282,6 +283,7 @@ def test_chunked_not_done_until_the_trailers_end() -> None:
         (b"3\r\nhello\r\n0\r\n\r\n", "chunk data longer than its size"),
         (b"1" * 5000, "chunk size line too long"),
         (b"5;" + b"x" * 5000, "chunk size line too long"),
+        (b"0\r\nX-Trailer: " + b"x" * 5000, "trailer line too long"),
     ],
 )
 def test_chunked_errors(body: bytes, message: str) -> None:

@@ -311,6 +311,23 @@ def test_post(
     asyncio.run(main())
 
 
+def test_a_larger_initial_window_in_settings_resumes_a_parked_upload() -> None:
+    async def widen(peer: Peer, stream: Stream) -> None:
+        # No WINDOW_UPDATE: a new SETTINGS_INITIAL_WINDOW_SIZE is the only credit.
+        peer.h2.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: 1 << 20})
+        peer.flush()
+        await ok(peer, stream)
+
+    async def main() -> None:
+        settings = {SettingCodes.INITIAL_WINDOW_SIZE: 0}  # the upload waits at once
+        async with H2Server(widen, settings) as server, client() as http:
+            response = await http.post(server.url(), content=b"hello", timeout=1.0)
+            assert response.content == b"ok"
+        assert server.streams[0].body == b"hello"
+
+    asyncio.run(main())
+
+
 def test_large_response_streams_intact() -> None:
     body = BIG * 4  # 8 MiB
 
@@ -329,6 +346,34 @@ def test_large_response_streams_intact() -> None:
     asyncio.run(main())
 
 
+def test_responses_closed_unread_hand_their_window_back() -> None:
+    """21 responses of 1 MiB closed unread: more than hx's 16 MiB connection window."""
+    window = BIG[: len(BIG) // 2]  # a whole stream window
+    in_turn = asyncio.Lock()
+
+    async def big(peer: Peer, stream: Stream) -> None:
+        async with in_turn:  # the next head comes after the whole body before it
+            await peer.respond(stream, window if stream.path == b"/big" else b"ok")
+
+    async def main() -> None:
+        async with H2Server(big) as server, client() as http:
+
+            async def head() -> httpx.Response:
+                request = http.build_request("GET", server.url("/big"), timeout=1.0)
+                return await http.send(request, stream=True)
+
+            unread = await head()
+            for _ in range(20):
+                following = await head()  # its head comes after all of ``unread``'s body
+                await unread.aclose()
+                unread = following
+            await unread.aclose()
+            assert (await http.get(server.url(), timeout=1.0)).content == b"ok"
+        assert [len(peer.streams) for peer in server.peers] == [22]
+
+    asyncio.run(main())
+
+
 @pytest.mark.parametrize(("name", "value"), HEADER_INJECTIONS)
 def test_header_injection_is_refused_and_nothing_sent(name: bytes, value: bytes) -> None:
     async def main() -> None:
@@ -339,6 +384,17 @@ def test_header_injection_is_refused_and_nothing_sent(name: bytes, value: bytes)
             assert (await http.get(server.url())).content == b"ok"
         [peer] = server.peers
         assert list(peer.streams) == [1]  # the refused request did not take a stream
+
+    asyncio.run(main())
+
+
+def test_a_pseudo_header_from_the_caller_is_refused() -> None:
+    async def main() -> None:
+        async with H2Server() as server, client() as http:
+            request = httpx.Request("GET", server.url(), headers=[(b":path", b"/elsewhere")])
+            with pytest.raises(httpx.LocalProtocolError, match="starts with ':'"):
+                await http.send(request)
+        assert server.streams == []
 
     asyncio.run(main())
 
@@ -403,6 +459,79 @@ def test_pool_timeout_while_the_one_stream_is_held() -> None:
     asyncio.run(main())
 
 
+def test_cancelling_the_request_that_connects_leaves_the_others_waiting_to_connect() -> None:
+    async def main() -> None:
+        async with H2Server(settings_delay=0.1) as server, client() as http:
+            connecting = asyncio.create_task(http.get(server.url("/a")))
+            await asyncio.sleep(0.02)
+            sharing = asyncio.create_task(http.get(server.url("/b")))
+            await asyncio.sleep(0.02)  # it waits for the first one's connection
+            connecting.cancel()
+            assert (await sharing).content == b"ok"  # it connected itself
+            with pytest.raises(asyncio.CancelledError):
+                await connecting
+        assert [len(peer.streams) for peer in server.peers] == [0, 1]
+
+    asyncio.run(main())
+
+
+def test_room_on_one_origin_reaches_its_waiter_behind_one_for_another() -> None:
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 2}
+        async with (
+            H2Server(hold, settings) as a,
+            H2Server() as b,
+            client(max_connections=1) as http,
+        ):
+            held = [asyncio.create_task(http.get(a.url())) for _ in range(2)]
+            await until(lambda: len(a.streams) == 2)
+            a.handler = ok
+            timeout = httpx.Timeout(2.0, pool=0.5)
+            other_origin = asyncio.create_task(http.get(b.url(), timeout=timeout))
+            await asyncio.sleep(0.01)  # it queues first: the one connection is full ...
+            same_origin = asyncio.create_task(http.get(a.url(), timeout=timeout))
+            await asyncio.sleep(0.01)  # ... and this one behind it
+            peer = a.peers[0]
+            await peer.respond(a.streams[0], b"ok")  # room on a, none for b
+            assert (await same_origin).content == b"ok"
+            assert not held[1].done()
+            await peer.respond(a.streams[1], b"ok")  # a idle: closed to make room for b
+            assert (await other_origin).content == b"ok"
+            assert [(await request).content for request in held] == [b"ok", b"ok"]
+        assert [len(peer.streams) for peer in a.peers + b.peers] == [3, 1]
+
+    asyncio.run(main())
+
+
+def test_the_pool_timeout_is_a_deadline_not_reset_by_each_wake_up() -> None:
+    """Origin A keeps the one connection busy, its streams ending and starting again:
+    each end wakes the request for origin B, which must still give up on time."""
+
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 2}
+        async with (
+            H2Server(slow, settings) as a,
+            H2Server() as b,
+            client(max_connections=1) as http,
+        ):
+            busy = True
+
+            async def keep_busy() -> None:
+                while busy:
+                    await http.get(a.url())
+
+            workers = [asyncio.create_task(keep_busy()) for _ in range(2)]
+            await until(lambda: a.streams)
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(httpx.PoolTimeout):
+                await asyncio.wait_for(http.get(b.url(), timeout=httpx.Timeout(5, pool=0.2)), 2)
+            assert asyncio.get_running_loop().time() - started < 0.5
+            busy = False
+            await asyncio.gather(*workers)
+
+    asyncio.run(main())
+
+
 def test_at_the_limit_an_idle_connection_to_another_origin_is_evicted() -> None:
     async def main() -> None:
         async with H2Server() as a, H2Server() as b, client(max_connections=1) as http:
@@ -445,6 +574,40 @@ def test_reset_stream_fails_only_that_request(after_head: bool) -> None:
     asyncio.run(main())
 
 
+async def trickle() -> AsyncIterator[bytes]:
+    """256 KiB, past the server's 65535-byte window, produced slowly."""
+    for _ in range(64):
+        yield b"y" * 4096
+        await asyncio.sleep(0.005)
+
+
+@pytest.mark.parametrize("answer", [True, False], ids=["413-then-reset", "reset"])
+def test_server_stops_an_upload_midway(answer: bool) -> None:
+    async def stop(peer: Peer, stream: Stream) -> None:
+        await until(lambda: stream.body)
+        if answer:
+            await peer.respond(stream, b"too big", status=413)
+            peer.reset(stream, ErrorCodes.NO_ERROR)
+        else:
+            peer.reset(stream, ErrorCodes.INTERNAL_ERROR)
+
+    async def main() -> None:
+        async with H2Server(stop) as server, client() as http:
+            if answer:
+                response = await http.post(server.url(), content=trickle())
+                assert (response.status_code, response.content) == (413, b"too big")
+            else:
+                with pytest.raises(httpx.RemoteProtocolError) as caught:
+                    await http.post(server.url(), content=trickle())
+                assert str(caught.value) == "server reset the stream (INTERNAL_ERROR)"
+            server.handler = ok
+            assert (await http.get(server.url())).content == b"ok"
+        assert len(server.streams[0].body) < 64 * 4096  # hx stopped sending
+        assert [len(peer.streams) for peer in server.peers] == [2]
+
+    asyncio.run(main())
+
+
 def test_goaway_fails_the_unprocessed_streams_and_the_next_request_reconnects() -> None:
     async def main() -> None:
         async with H2Server(hold) as server, client() as http:
@@ -481,7 +644,8 @@ def test_server_closes_the_socket_then_a_new_connection(after_head: bool) -> Non
             if after_head:
                 await peer.respond(peer.streams[1], b"partial", end=False)
             peer.writer.close()
-            with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            message = "without sending complete message body" if after_head else "disconnected"
+            with pytest.raises(httpx.RemoteProtocolError, match=message):
                 await request
             server.handler = ok
             assert (await http.get(server.url())).content == b"ok"
@@ -591,5 +755,26 @@ def test_aclose_closes_connections() -> None:
             assert not server.peers[0].hung_up.is_set()
             await http.aclose()
             await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
+
+    asyncio.run(main())
+
+
+def test_aclose_fails_a_request_waiting_for_room() -> None:
+    async def head_only(peer: Peer, stream: Stream) -> None:
+        await peer.respond(stream, end=False)
+
+    async def main() -> None:
+        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
+        async with (
+            H2Server(head_only, settings) as server,
+            client(max_connections=1) as http,
+        ):
+            async with http.stream("GET", server.url()):
+                waiting = asyncio.create_task(http.get(server.url()))
+                await asyncio.sleep(0.01)  # it queues for the one stream
+                await http.aclose()
+                with pytest.raises(RuntimeError, match="^the transport is closed$"):
+                    await waiting
+        assert [len(peer.streams) for peer in server.peers] == [1]
 
     asyncio.run(main())

@@ -1,13 +1,78 @@
-"""What hx's own connection pools (hx.http1, hx.http2) share: waiting for room, timed waits."""
+"""What hx's own connection pools (hx.http1, hx.http2) share.
+
+Origins, opening a connection (with its errors mapped to httpx's), waiting
+for room at the connection limit, timed waits, closing gracefully.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
+
+Origin = tuple[bytes, bytes, int]
+"""(scheme, host, port): the connections a request may use."""
+
+P = TypeVar("P", bound=asyncio.BaseProtocol)
+
+
+def pool_deadline(timeouts: dict[str, float | None]) -> float | None:
+    """When a request that starts waiting for room now gives up (the ``pool`` timeout)."""
+    timeout = timeouts.get("pool")
+    return None if timeout is None else asyncio.get_running_loop().time() + timeout
+
+
+def origin_of(request: httpx.Request) -> Origin:
+    url = request.url
+    if url.scheme not in ("http", "https"):
+        raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return (url.raw_scheme, url.raw_host, port)
+
+
+async def open_connection(
+    origin: Origin,
+    protocol: Callable[[], P],
+    tls: TlsContext,
+    request: httpx.Request,
+    timeout: float | None,
+    ready: Callable[[P], Awaitable[None]] | None = None,
+) -> P:
+    """Connect to ``origin`` (TLS for https) and, within the same ``timeout``, await
+    ``ready`` (an HTTP/2 server's SETTINGS). ConnectTimeout or ConnectError on failure;
+    the connection is closed then."""
+    scheme, raw_host, port = origin
+    host = raw_host.decode("ascii")
+    secure = scheme == b"https"
+    loop = asyncio.get_running_loop()
+    transport: asyncio.BaseTransport | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            transport, connection = await loop.create_connection(
+                protocol,
+                host,
+                port,
+                ssl=tls.get() if secure else None,
+                server_hostname=host if secure else None,
+            )
+            if ready is not None:
+                await ready(connection)
+    except BaseException as exc:
+        if transport is not None:
+            transport.close()
+        if isinstance(exc, TimeoutError):
+            raise httpx.ConnectTimeout(
+                f"timed out connecting to {host}:{port}", request=request
+            ) from None
+        if isinstance(exc, OSError):  # ssl.SSLError included
+            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+        raise
+    return connection
+
 
 CLOSE_WAIT = 0.25
 """Seconds a connection gets to close cleanly (TLS close_notify) before it is aborted."""
@@ -23,12 +88,16 @@ class RoomQueue:
     def __init__(self) -> None:
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    async def wait(self, request: httpx.Request, pool_timeout: float | None) -> None:
-        """Wait to be woken; PoolTimeout after ``pool_timeout`` seconds."""
+    async def wait(self, request: httpx.Request, deadline: float | None) -> None:
+        """Wait to be woken; PoolTimeout at ``deadline`` (event loop time).
+
+        A deadline, not a timeout: a request woken for room that another one
+        took waits again, but not for a whole new ``pool`` timeout.
+        """
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            async with asyncio.timeout(pool_timeout):
+            async with asyncio.timeout_at(deadline):
                 await waiter
         except BaseException as exc:
             if waiter in self._waiters:
@@ -49,6 +118,13 @@ class RoomQueue:
             if not waiter.done():
                 waiter.set_result(None)
                 return
+
+    def wake_all(self) -> None:
+        """For room that only some waiters can use: each looks, in order of arrival."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 async def wait_for(future: asyncio.Future[None], timeout: float | None) -> None:

@@ -21,7 +21,16 @@ from typing import cast
 
 import httpx
 
-from hx.connpool import RoomQueue, TlsContext, wait_closed, wait_for
+from hx.connpool import (
+    Origin,
+    RoomQueue,
+    TlsContext,
+    open_connection,
+    origin_of,
+    pool_deadline,
+    wait_closed,
+    wait_for,
+)
 from hx.http1_parser import (
     MAX_HEAD,
     ChunkedDecoder,
@@ -36,8 +45,6 @@ _HIGH_WATER = 1 << 20
 _LOW_WATER = 1 << 18
 _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
-
-Origin = tuple[bytes, bytes, int]
 
 
 class Http1Transport(httpx.AsyncBaseTransport):
@@ -61,17 +68,14 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
         self._connections: set[_Connection] = set()
+        self._closing: set[_Connection] = set()  # closed, not yet gone: aclose() waits
         self._connecting = 0
         self._room = RoomQueue()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        origin: Origin = (url.raw_scheme, url.raw_host, port)
+        origin = origin_of(request)
         connection = await self._acquire(origin, request, timeouts)
         try:
             head = await connection.exchange(request, timeouts)
@@ -89,9 +93,10 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
     ) -> _Connection:
         """An idle connection to ``origin``, or a new one once the limit allows."""
-        if self._closed:
-            raise RuntimeError("the transport is closed")
+        deadline: float | None = None
         while True:
+            if self._closed:  # also for a request that waited while aclose() ran
+                raise RuntimeError("the transport is closed")
             connection = self._take_idle(origin)
             if connection is not None:
                 return connection
@@ -99,7 +104,9 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 return await self._connect(origin, request, timeouts.get("connect"))
             if self._evict_idle():
                 continue
-            await self._room.wait(request, timeouts.get("pool"))
+            if deadline is None:
+                deadline = pool_deadline(timeouts)
+            await self._room.wait(request, deadline)
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
@@ -135,29 +142,16 @@ class Http1Transport(httpx.AsyncBaseTransport):
     async def _connect(
         self, origin: Origin, request: httpx.Request, timeout: float | None
     ) -> _Connection:
-        scheme, raw_host, port = origin
-        host = raw_host.decode("ascii")
-        tls = scheme == b"https"
-        loop = asyncio.get_running_loop()
         self._connecting += 1
         try:
-            async with asyncio.timeout(timeout):
-                _, connection = await loop.create_connection(
-                    lambda: _Connection(origin),
-                    host,
-                    port,
-                    ssl=self._tls.get() if tls else None,
-                    server_hostname=host if tls else None,
-                )
-        except TimeoutError:
-            raise httpx.ConnectTimeout(
-                f"timed out connecting to {host}:{port}", request=request
-            ) from None
-        except OSError as exc:  # ssl.SSLError included
-            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+            connection = await open_connection(
+                origin, lambda: _Connection(origin), self._tls, request, timeout
+            )
+        except BaseException:
+            self._room.wake_one()  # a failed connect frees its place under the limit
+            raise
         finally:
             self._connecting -= 1
-            self._room.wake_one()  # a failed connect frees its place under the limit
         self._connections.add(connection)
         return connection
 
@@ -172,19 +166,22 @@ class Http1Transport(httpx.AsyncBaseTransport):
 
     def _discard(self, connection: _Connection) -> None:
         connection.close()
+        self._closing = {c for c in self._closing if not c.gone}
+        if not connection.gone:
+            self._closing.add(connection)
         if connection in self._connections:
             self._connections.remove(connection)
             self._room.wake_one()
 
     async def aclose(self) -> None:
         self._closed = True
-        connections = list(self._connections)
         self._idle.clear()
-        for connection in connections:
+        for connection in list(self._connections):
             self._discard(connection)
+        self._room.wake_all()  # requests waiting for room learn that there is none
         # Let each close finish (TLS sends close_notify), so no transport is
         # still open when the event loop closes.
-        await asyncio.gather(*(connection.wait_closed() for connection in connections))
+        await asyncio.gather(*(connection.wait_closed() for connection in self._closing))
 
 
 class _Connection(asyncio.Protocol):
@@ -234,6 +231,11 @@ class _Connection(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+    @property
+    def gone(self) -> bool:
+        """The connection is closed for good (connection_lost has run)."""
+        return self._lost.done()
 
     async def wait_closed(self) -> None:
         await wait_closed(self._lost, self.transport)

@@ -114,6 +114,8 @@ def _parse_headers(block: bytes) -> list[tuple[bytes, bytes]]:
             # obs-fold: a continuation of the previous value (RFC 9112 5.2).
             if not headers:
                 raise ProtocolError("the first header line starts with whitespace")
+            if b"\0" in line or b"\r" in line:
+                raise ProtocolError(f"invalid header line {_show(line)}")
             name, value = headers[-1]
             headers[-1] = (name, value + b" " + line.strip(b" \t"))
             continue
@@ -180,7 +182,8 @@ class ChunkedDecoder:
             if newline < 0:
                 self._line += data[position:]
                 if len(self._line) > _MAX_CHUNK_LINE:
-                    raise ProtocolError("chunk size line too long")
+                    what = "trailer" if self._state == self._trailer_line else "chunk size"
+                    raise ProtocolError(f"{what} line too long")
                 break
             line = (self._line + data[position:newline]).removesuffix(b"\r")
             self._line = b""

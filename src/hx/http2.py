@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import cast
 
 import h2.config
@@ -29,10 +29,17 @@ import h2.settings
 import httpx
 from hpack import Encoder
 
-from hx.connpool import RoomQueue, TlsContext, wait_closed, wait_for
+from hx.connpool import (
+    Origin,
+    RoomQueue,
+    TlsContext,
+    open_connection,
+    origin_of,
+    pool_deadline,
+    wait_closed,
+    wait_for,
+)
 from hx.http1 import Http1Transport
-
-Origin = tuple[bytes, bytes, int]
 
 _CONNECTION_WINDOW = 16 << 20
 """Bytes the server may send on a connection before hx has read them."""
@@ -67,21 +74,15 @@ class Http2Transport(httpx.AsyncBaseTransport):
         self._http1: Http1Transport | None = None
         self._http1_origins: set[Origin] = set()
         self._by_origin: dict[Origin, list[_Connection]] = {}
-        self._open: set[_Connection] = set()  # every connection not yet lost
-        self._connecting: dict[Origin, asyncio.Future[_Connection | None]] = {}
+        self._open: set[_Connection] = set()  # in the pool (some may have had a GOAWAY)
+        self._closing: set[_Connection] = set()  # closed, not yet gone: aclose() waits
+        self._connecting: dict[Origin, asyncio.Future[None]] = {}
         self._room = RoomQueue()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        origin: Origin = (url.raw_scheme, url.raw_host, port)
-        http1 = origin in self._http1_origins or (
-            url.scheme == "http" and not self._prior_knowledge
-        )
-        if not http1:
+        origin = origin_of(request)
+        if origin[0] == b"https" or self._prior_knowledge:
             timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
             connection = await self._acquire(origin, request, timeouts)
             if connection is not None:
@@ -94,9 +95,12 @@ class Http2Transport(httpx.AsyncBaseTransport):
         self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
     ) -> _Connection | None:
         """A connection to ``origin`` with a stream reserved (None: the origin wants HTTP/1.1)."""
-        if self._closed:
-            raise RuntimeError("the transport is closed")
+        deadline: float | None = None
         while True:
+            if self._closed:  # also for a request that waited while aclose() ran
+                raise RuntimeError("the transport is closed")
+            if origin in self._http1_origins:
+                return None
             connections = [c for c in self._by_origin.get(origin, ()) if c.usable]
             if connections:
                 self._by_origin[origin] = connections
@@ -108,114 +112,102 @@ class Http2Transport(httpx.AsyncBaseTransport):
                     return connection
             pending = self._connecting.get(origin)
             if pending is not None:
-                # A request is connecting to this origin: share its connection.
-                if await _await_connect(pending, request, timeouts.get("connect")) is None:
-                    return None
+                # A request is connecting to this origin: wait for it, then look again.
+                await _await_connect(pending, request, timeouts.get("connect"))
             elif len(self._open) + len(self._connecting) < self._max_connections:
-                if await self._connect(origin, request, timeouts.get("connect")) is None:
-                    return None
+                await self._connect(origin, request, timeouts.get("connect"))
             elif not self._evict_idle():
-                await self._room.wait(request, timeouts.get("pool"))
+                if deadline is None:
+                    deadline = pool_deadline(timeouts)
+                await self._room.wait(request, deadline)
 
     def _evict_idle(self) -> bool:
         """Close a connection that carries no stream, to make room; False if there is none."""
         for connection in self._open:
             if connection.idle:
-                self._forget(connection)
-                connection.close()
+                self._close(connection)
                 return True
         return False
 
-    async def _connect(
-        self, origin: Origin, request: httpx.Request, timeout: float | None
-    ) -> _Connection | None:
-        scheme, raw_host, port = origin
-        host = raw_host.decode("ascii")
-        tls = scheme == b"https"
-        loop = asyncio.get_running_loop()
-        pending: asyncio.Future[_Connection | None] = loop.create_future()
+    async def _connect(self, origin: Origin, request: httpx.Request, timeout: float | None) -> None:
+        """Open a connection to ``origin`` into the pool, or learn that it wants HTTP/1.1.
+
+        Requests for the same origin wait on ``pending`` meanwhile: it ends
+        with this connect's error, or with None (look again), also when this
+        request is cancelled, so that they connect themselves.
+        """
+        pending: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._connecting[origin] = pending
-        connection: _Connection | None = None
+        alpn_required = origin[0] == b"https" and not self._prior_knowledge
+        opened: list[_Connection] = []
+
+        def protocol() -> _Connection:
+            connection = _Connection(
+                alpn_required, on_idle=self._room.wake_all, on_lost=self._forget
+            )
+            opened.append(connection)
+            return connection
+
         try:
-            async with asyncio.timeout(timeout):
-                _, connection = await loop.create_connection(
-                    lambda: _Connection(alpn_required=tls and not self._prior_knowledge),
-                    host,
-                    port,
-                    ssl=self._tls.get() if tls else None,
-                    server_hostname=host if tls else None,
-                )
-                # Its SETTINGS say how many streams the server allows: until
-                # they arrive, any number might be refused.
-                await connection.settings_received()
-        except BaseException as exc:
-            if connection is not None:
-                connection.close()
-            if isinstance(exc, TimeoutError):
-                error: httpx.RequestError = httpx.ConnectTimeout(
-                    f"timed out connecting to {host}:{port}", request=request
-                )
-                _fail(pending, error)
-                raise error from None
-            if isinstance(exc, OSError):  # ssl.SSLError included
-                error = httpx.ConnectError(str(exc) or type(exc).__name__, request=request)
-                _fail(pending, error, exc)
-                raise error from exc
-            pending.cancel()
+            # A connection's SETTINGS say how many streams the server allows:
+            # until they arrive, any number might be refused.
+            connection = await open_connection(
+                origin, protocol, self._tls, request, timeout, ready=_Connection.settings_received
+            )
+        except httpx.TransportError as exc:
+            pending.set_exception(exc)
+            pending.exception()  # retrieved: there may be no other request waiting on it
             raise
         finally:
             del self._connecting[origin]
-            self._room.wake_one()
+            if not pending.done():
+                pending.set_result(None)
+            # A failed connect closed its connection: aclose() waits for it too.
+            self._closing.update(c for c in opened if c.transport is not None and not c.gone)
+            self._room.wake_all()  # its room, or its failure, concerns every waiter
+        self._closing.discard(connection)
         if connection.declined:
             # The server chose HTTP/1.1 in ALPN: hx.http1 takes this origin from now on.
-            connection.close()
             self._http1_origins.add(origin)
-            pending.set_result(None)
-            return None
-        connection.on_idle = self._room.wake_one
-        connection.on_lost = self._forget
+            self._close(connection)
+            return
         self._open.add(connection)
         self._by_origin.setdefault(origin, []).append(connection)
-        pending.set_result(connection)
-        return connection
 
     def _forget(self, connection: _Connection) -> None:
+        """The connection is gone (connection_lost)."""
         self._open.discard(connection)
-        self._room.wake_one()
+        self._closing.discard(connection)
+        self._room.wake_all()
+
+    def _close(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        if not connection.gone:
+            self._closing.add(connection)
+        connection.close()
+        self._room.wake_all()
 
     async def aclose(self) -> None:
         self._closed = True
-        connections = list(self._open)
-        self._open.clear()
         self._by_origin.clear()
-        for connection in connections:
-            connection.close()
-        await asyncio.gather(*(connection.wait_closed() for connection in connections))
+        for connection in list(self._open):
+            self._close(connection)
+        await asyncio.gather(*(connection.wait_closed() for connection in list(self._closing)))
         if self._http1 is not None:
             await self._http1.aclose()
 
 
-def _fail(
-    pending: asyncio.Future[_Connection | None],
-    error: httpx.RequestError,
-    cause: BaseException | None = None,
-) -> None:
-    error.__cause__ = cause
-    pending.set_exception(error)
-    pending.exception()  # retrieved: there may be no other request waiting on it
-
-
 async def _await_connect(
-    pending: asyncio.Future[_Connection | None], request: httpx.Request, timeout: float | None
-) -> _Connection | None:
+    pending: asyncio.Future[None], request: httpx.Request, timeout: float | None
+) -> None:
     """Wait for another request's connect; its failure is this request's failure too."""
     try:
         async with asyncio.timeout(timeout):
-            return await asyncio.shield(pending)
+            await asyncio.shield(pending)
     except TimeoutError:
         raise httpx.ConnectTimeout("timed out connecting", request=request) from None
-    except httpx.ConnectError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc.__cause__
+    except httpx.TransportError as exc:  # ConnectError or ConnectTimeout: a fresh one
+        raise type(exc)(str(exc), request=request) from exc.__cause__
 
 
 class _OpenAfterGoaway(h2.connection.H2ConnectionStateMachine):
@@ -275,13 +267,16 @@ def _length(n: int) -> bytes:
 class _Stream:
     """One request's side of a connection: its response head, body pieces and end."""
 
-    __slots__ = ("id", "headers", "body", "ended", "error", "waiter", "window_waiter")
+    __slots__ = ("id", "headers", "body", "ended", "sent", "error", "waiter", "window_waiter")
 
-    def __init__(self, stream_id: int) -> None:
+    def __init__(self, stream_id: int, sent: bool) -> None:
         self.id = stream_id
         self.headers: list[tuple[bytes, bytes]] | None = None
         self.body: deque[tuple[bytes, int]] = deque()  # (data, flow-controlled length)
         self.ended = False
+        """The server has ended its side of the stream."""
+        self.sent = sent
+        """hx has ended its side of the stream (the whole request is sent)."""
         self.error: httpx.RequestError | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.window_waiter: asyncio.Future[None] | None = None
@@ -295,12 +290,18 @@ class _Stream:
 class _Connection(asyncio.Protocol):
     """One HTTP/2 connection: h2's state machine fed from an asyncio transport."""
 
-    def __init__(self, alpn_required: bool) -> None:
+    def __init__(
+        self,
+        alpn_required: bool,
+        on_idle: Callable[[], None],
+        on_lost: Callable[[_Connection], None],
+    ) -> None:
         self._alpn_required = alpn_required
         self.declined = False
         """The server did not choose h2 in ALPN; nothing was sent."""
-        self.on_idle: Callable[[], None] = _nothing
-        self.on_lost: Callable[[_Connection], None] = _forget_nothing
+        self._on_idle = on_idle
+        """Called when a stream is released: there may be room on this connection."""
+        self._on_lost = on_lost
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
@@ -341,6 +342,11 @@ class _Connection(asyncio.Protocol):
         limit = self._h2.remote_settings.max_concurrent_streams
         return self.usable and self._reserved < limit
 
+    @property
+    def gone(self) -> bool:
+        """The connection is closed for good (connection_lost has run)."""
+        return self._lost.done()
+
     async def settings_received(self) -> None:
         """Wait for the server's SETTINGS (at once if ALPN declined h2: there are none)."""
         if not self.declined:
@@ -367,10 +373,10 @@ class _Connection(asyncio.Protocol):
                 await self._send_body(stream, request, timeouts.get("write"))
             while stream.headers is None:
                 await self.wait(stream, timeouts.get("read"), request)
+            status, headers = _split_status(stream.headers, request)
         except BaseException:
             self.release(stream)
             raise
-        status, headers = _split_status(stream.headers)
         return httpx.Response(
             status,
             headers=headers,
@@ -380,20 +386,26 @@ class _Connection(asyncio.Protocol):
 
     def _open(self, request: httpx.Request, has_body: bool) -> _Stream:
         url = request.url
-        authority = request.headers.get("host", "").encode("ascii") or url.netloc
+        authority = url.netloc
+        regular = []
+        for name, value in request.headers.raw:
+            name = name.lower()
+            if name == b"host":
+                authority = value
+            elif name not in _HOP_BY_HOP and (name != b"te" or value.lower() == b"trailers"):
+                regular.append((name, value))
         headers = [
             (b":method", request.method.encode("ascii")),
             (b":authority", authority),
             (b":scheme", url.raw_scheme),
             (b":path", url.raw_path),
+            *regular,
         ]
-        for name, value in request.headers.raw:
-            name = name.lower()
-            if name not in _HOP_BY_HOP and (name != b"te" or value.lower() == b"trailers"):
-                headers.append((name, value))
         fields = b"".join(name + value for name, value in headers)
         if b"\r" in fields or b"\n" in fields or b"\0" in fields:
             raise httpx.LocalProtocolError("request header contains CR, LF or NUL", request=request)
+        if any(name.startswith(b":") for name, _ in regular):
+            raise httpx.LocalProtocolError("request header name starts with ':'", request=request)
         if self._broken is not None:
             raise self._broken
         try:
@@ -405,30 +417,44 @@ class _Connection(asyncio.Protocol):
             self._h2.send_headers(stream_id, headers, end_stream=not has_body)
         except h2.exceptions.ProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc), request=request) from exc
-        stream = self._streams[stream_id] = _Stream(stream_id)
+        stream = self._streams[stream_id] = _Stream(stream_id, sent=not has_body)
         self._flush_soon()
         return stream
 
     async def _send_body(
         self, stream: _Stream, request: httpx.Request, timeout: float | None
     ) -> None:
-        async for part in cast(AsyncIterator[bytes], request.stream):
-            view = memoryview(part)
-            while view:
-                window = min(
-                    self._h2.local_flow_control_window(stream.id),
-                    self._h2.max_outbound_frame_size,
-                )
-                if window <= 0:
+        """Send the body as the flow-control windows allow; stop early if the server
+        has answered or reset the stream (a 413 need not wait for the upload)."""
+        try:
+            async for part in cast(AsyncIterator[bytes], request.stream):
+                view = memoryview(part)
+                while view:
+                    if stream.ended or stream.error is not None:
+                        return
+                    window = min(
+                        self._h2.local_flow_control_window(stream.id),
+                        self._h2.max_outbound_frame_size,
+                    )
+                    if window <= 0:
+                        await self.wait(stream, timeout, request, writing=True)
+                        continue
+                    self._h2.send_data(stream.id, view[:window].tobytes())
+                    view = view[window:]
+                    self._flush_soon()
+                while self._writing_paused and self.usable:
                     await self.wait(stream, timeout, request, writing=True)
-                    continue
-                self._h2.send_data(stream.id, view[:window].tobytes())
-                view = view[window:]
+            if not (stream.ended or stream.error):
+                self._h2.end_stream(stream.id)
+                stream.sent = True
                 self._flush_soon()
-            while self._writing_paused and self.usable:
-                await self.wait(stream, timeout, request, writing=True)
-        self._h2.end_stream(stream.id)
-        self._flush_soon()
+        except h2.exceptions.ProtocolError as exc:
+            if stream.error is not None:
+                raise stream.error from None
+            if not stream.ended:  # closed under hx by something other than an answer
+                raise httpx.RemoteProtocolError(
+                    f"HTTP/2 stream closed while sending the request: {exc!r}", request=request
+                ) from exc
 
     async def wait(
         self, stream: _Stream, timeout: float | None, request: httpx.Request, writing: bool = False
@@ -462,18 +488,28 @@ class _Connection(asyncio.Protocol):
         return data
 
     def release(self, stream: _Stream | None) -> None:
-        """The request is done with its stream: reset it if unfinished, free its place."""
+        """The request is done with its stream: reset it if unfinished, free its place.
+
+        Data that arrived but was never read is credited back to the server:
+        otherwise each response closed early would shrink the connection's
+        window for good, until nothing more could arrive on it.
+        """
         self._reserved -= 1
         if stream is not None and self._streams.pop(stream.id, None) is not None:
-            if not stream.ended and self.usable:
+            unread = sum(length for _, length in stream.body)
+            stream.body.clear()
+            if self.alive:
                 try:
-                    self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.CANCEL)
-                    self._flush_soon()
+                    if unread:
+                        self._h2.acknowledge_received_data(unread, stream.id)
+                    if not (stream.ended and stream.sent):
+                        self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.CANCEL)
                 except h2.exceptions.ProtocolError:
                     pass  # the stream closed meanwhile
+                self._flush_soon()
         if self._goaway and not self._reserved:
             self.close()  # its last stream is done; new requests use another connection
-        self.on_idle()
+        self._on_idle()
 
     def _flush_soon(self) -> None:
         """Write what h2 has queued at the end of this turn of the event loop.
@@ -526,7 +562,8 @@ class _Connection(asyncio.Protocol):
         if isinstance(event, h2.events.RemoteSettingsChanged):
             if not self._settings.done():
                 self._settings.set_result(None)
-            self.on_idle()  # the server may allow more streams now
+            self._on_idle()  # the server may allow more streams now ...
+            _wake_writers(self._streams.values())  # ... or give uploads a larger window
         elif isinstance(event, h2.events.ResponseReceived):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
@@ -551,14 +588,10 @@ class _Connection(asyncio.Protocol):
                 stream.error = httpx.RemoteProtocolError(f"server reset the stream ({code})")
                 stream.wake()
         elif isinstance(event, h2.events.WindowUpdated):
-            streams = (
-                self._streams.values()
-                if event.stream_id == 0
-                else filter(None, [self._streams.get(event.stream_id)])
-            )
-            for stream in streams:
-                if stream.window_waiter is not None and not stream.window_waiter.done():
-                    stream.window_waiter.set_result(None)
+            if event.stream_id == 0:
+                _wake_writers(self._streams.values())
+            elif (stream := self._streams.get(event.stream_id)) is not None:
+                _wake_writers([stream])
         elif isinstance(event, h2.events.ConnectionTerminated):
             self._goaway = True
             code = _error_name(event.error_code)
@@ -580,7 +613,7 @@ class _Connection(asyncio.Protocol):
             self._settings.exception()  # retrieved: no connect may be waiting for it
         for stream in self._streams.values():
             if not stream.ended and stream.error is None:
-                stream.error = error
+                stream.error = error if stream.headers is None else _cut_short(error)
             stream.wake()
 
     def eof_received(self) -> bool:
@@ -590,7 +623,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._lost.done():
             self._lost.set_result(None)
-        self.on_lost(self)
+        self._on_lost(self)
         if exc is not None:
             error: httpx.RequestError = httpx.ReadError(str(exc) or type(exc).__name__)
             error.__cause__ = exc
@@ -655,28 +688,42 @@ class _ResponseStream(httpx.AsyncByteStream):
             self._connection.release(stream)
 
 
-def _split_status(headers: list[tuple[bytes, bytes]]) -> tuple[int, list[tuple[bytes, bytes]]]:
-    status = 0
+def _wake_writers(streams: Iterable[_Stream]) -> None:
+    """Uploads waiting for flow-control window: look again."""
+    for stream in streams:
+        if stream.window_waiter is not None and not stream.window_waiter.done():
+            stream.window_waiter.set_result(None)
+
+
+def _cut_short(error: httpx.RequestError) -> httpx.RequestError:
+    """``error`` for a stream whose response had begun: say the body is incomplete."""
+    if isinstance(error, httpx.RemoteProtocolError):
+        return httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body"
+        )
+    return error
+
+
+def _split_status(
+    headers: list[tuple[bytes, bytes]], request: httpx.Request
+) -> tuple[int, list[tuple[bytes, bytes]]]:
+    status = b""
     regular = []
     for name, value in headers:
         if name == b":status":
-            status = int(value)
+            status = value
         elif not name.startswith(b":"):
             regular.append((name, value))
-    return status, regular
+    if not (len(status) == 3 and status.isdigit()):
+        raise httpx.RemoteProtocolError(
+            f"invalid :status {status[:20]!r} in the response", request=request
+        )
+    return int(status), regular
 
 
 def _has_bytes(request: httpx.Request) -> bool:
     """Whether a body given as bytes (httpx.ByteStream) has any."""
     return any(cast(httpx.ByteStream, request.stream))
-
-
-def _nothing() -> None:
-    pass
-
-
-def _forget_nothing(_: _Connection) -> None:
-    pass
 
 
 def _error_name(code: object) -> str:
