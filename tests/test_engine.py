@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from hx.engine import Batch, ItemSource
+from hx.batch.engine import Batch, ItemSource
 from hx.errors import ErrorKind
 from hx.models import BadLine, InputItem, RequestSpec, Result, Settings
 

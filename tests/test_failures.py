@@ -1,4 +1,4 @@
-"""hx.failures.classify: exceptions from httpx, ssl and the OS become error kinds."""
+"""hx.request.failures.classify: exceptions from httpx, ssl and the OS become error kinds."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from hx.errors import ErrorKind
-from hx.failures import classify
 from hx.models import ErrorInfo
+from hx.request.failures import classify
 
 
 def caused_by(exc: BaseException, cause: BaseException) -> BaseException:

@@ -1,4 +1,4 @@
-"""hx.http1.Http1Transport against real servers on 127.0.0.1, byte for byte.
+"""hx.net.http1.Http1Transport against real servers on 127.0.0.1, byte for byte.
 
 Each test scripts the replies of a ``ScriptedServer`` (tests/http1_server.py) and
 checks what it received on which connection.
@@ -17,7 +17,7 @@ from http1_server import OK, Reply, ScriptedServer, message, script
 from tls_servers import Certificates, server_context
 from transport_support import HEADER_INJECTIONS, body_parts
 
-from hx.http1 import Http1Transport
+from hx.net.http1 import Http1Transport
 
 _PLAIN = ssl.create_default_context()  # http:// tests never use it; built once
 

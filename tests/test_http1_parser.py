@@ -1,10 +1,16 @@
-"""hx.http1_parser on its own: response heads, body framing, chunked bodies."""
+"""hx.net.http1_parser on its own: response heads, body framing, chunked bodies."""
 
 from __future__ import annotations
 
 import pytest
 
-from hx.http1_parser import ChunkedDecoder, ProtocolError, ResponseHead, find_head_end, parse_head
+from hx.net.http1_parser import (
+    ChunkedDecoder,
+    ProtocolError,
+    ResponseHead,
+    find_head_end,
+    parse_head,
+)
 
 
 def head(*lines: str, method: bytes = b"GET") -> ResponseHead:

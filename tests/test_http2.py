@@ -1,4 +1,4 @@
-"""hx.http2.Http2Transport against a scripted HTTP/2 server on 127.0.0.1.
+"""hx.net.http2.Http2Transport against a scripted HTTP/2 server on 127.0.0.1.
 
 ``H2Server`` speaks h2's server side in the test's own event loop. Each request
 stream runs the server's ``handler`` (default ``ok``: 200 "ok" once the request
@@ -29,8 +29,8 @@ from hyperframe.frame import GoAwayFrame
 from tls_servers import Certificates, server_context
 from transport_support import HEADER_INJECTIONS, LoopbackServer, body_parts
 
-from hx.http1 import Http1Transport
-from hx.http2 import Http2Transport
+from hx.net.http1 import Http1Transport
+from hx.net.http2 import Http2Transport
 
 Header = tuple[bytes, bytes]
 BIG = bytes(range(256)) * 8192
@@ -739,7 +739,7 @@ def test_https_without_h2_in_alpn_falls_back_to_http1(
             async with client(prior_knowledge=False, context=trusting(tls_ca)) as http:
                 responses = [await http.get(server.url()) for _ in range(2)]
             # The connection whose ALPN said http/1.1 was closed with nothing sent on
-            # it; hx.http1 took over the origin, and closed with the transport.
+            # it; hx.net.http1 took over the origin, and closed with the transport.
             assert server.requests_per_connection == [0, 2]
             for peer in server.peers:
                 await asyncio.wait_for(peer.hung_up.wait(), 1)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from hx.batch.journal import FileJournal
+from hx.batch.ratelimit import RateLimiter
+from hx.batch.retry import DEFAULT_RETRY_ON, IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 from hx.errors import ErrorKind
-from hx.journal import FileJournal
 from hx.models import ErrorInfo, RequestSpec, Result
-from hx.ratelimit import RateLimiter
-from hx.retry import DEFAULT_RETRY_ON, IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 from hx.values import parse_rate
 
 # 1994-11-06 08:49:37 UTC, the example date of RFC 9110.

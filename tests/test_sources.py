@@ -1,4 +1,4 @@
-"""hx.sources: URL lists and NDJSON become RequestSpecs; bad lines become BadLines."""
+"""hx.batch.sources: URL lists and NDJSON become RequestSpecs; bad lines become BadLines."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from hx.errors import InputError, LineError
-from hx.models import BadLine, InputItem, RequestSpec
-from hx.sources import (
+from hx.batch.sources import (
     MAX_LINE_BYTES,
     NDJSON_KEYS,
     InputFormat,
@@ -23,6 +21,8 @@ from hx.sources import (
     open_source,
     read_items,
 )
+from hx.errors import InputError, LineError
+from hx.models import BadLine, InputItem, RequestSpec
 from hx.values import Header, parse_header
 
 BASE = RequestDefaults(base_url="https://api.example.com/v1/")

@@ -1,4 +1,4 @@
-"""hx.summary: constant-memory latency percentiles, batch counts and exit codes."""
+"""hx.run.summary: constant-memory latency percentiles, batch counts and exit codes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from hx.errors import ErrorKind, ExitCode
 from hx.models import ErrorInfo, Result
-from hx.summary import LatencyHistogram, SummaryBuilder
+from hx.run.summary import LatencyHistogram, SummaryBuilder
 
 PERCENTILES = (1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100)
 

@@ -16,25 +16,25 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "BadLine": "hx.models",
-    "Batch": "hx.engine",
+    "Batch": "hx.batch.engine",
     "ErrorInfo": "hx.models",
     "ErrorKind": "hx.errors",
     "ExitCode": "hx.errors",
     "HxError": "hx.errors",
     "InputError": "hx.errors",
     "OutputError": "hx.errors",
-    "RequestDefaults": "hx.sources",
+    "RequestDefaults": "hx.batch.sources",
     "RequestSpec": "hx.models",
     "Result": "hx.models",
     "Settings": "hx.models",
     "StatusSet": "hx.values",
-    "Summary": "hx.summary",
-    "SummaryBuilder": "hx.summary",
+    "Summary": "hx.run.summary",
+    "SummaryBuilder": "hx.run.summary",
     "Timeouts": "hx.models",
     "UsageError": "hx.errors",
     "build_client": "hx.client",
-    "read_items": "hx.sources",
-    "run_batch": "hx.engine",
+    "read_items": "hx.batch.sources",
+    "run_batch": "hx.batch.engine",
 }
 
 __all__ = [
@@ -70,10 +70,10 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from hx.batch.engine import Batch, run_batch
+    from hx.batch.sources import RequestDefaults, read_items
     from hx.client import build_client
-    from hx.engine import Batch, run_batch
     from hx.errors import ErrorKind, ExitCode, HxError, InputError, OutputError, UsageError
     from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, Timeouts
-    from hx.sources import RequestDefaults, read_items
-    from hx.summary import Summary, SummaryBuilder
+    from hx.run.summary import Summary, SummaryBuilder
     from hx.values import StatusSet

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 
 from hx import trace
-from hx.auth import build_auth
-from hx.cookies import load_cookie_jar
 from hx.models import Settings
-from hx.proxies import plan_proxies
-from hx.tls import build_ssl_context, shared_ssl_context
-from hx.transport import RoutingTransport, transport_factory
+from hx.net.auth import build_auth
+from hx.net.cookies import load_cookie_jar
+from hx.net.proxies import plan_proxies
+from hx.net.routing import RoutingTransport, transport_factory
+from hx.net.tls import build_ssl_context, shared_ssl_context
 
 
 def user_agent() -> str:
@@ -29,7 +29,7 @@ def build_client(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     """One client for the whole run: one TLS context, one pool per route, one set of limits.
 
     Raises UsageError for bad TLS, proxy or auth settings. Redirects are
-    followed by hx.redirects, so the client itself never follows them.
+    followed by hx.request.redirects, so the client itself never follows them.
     """
     # httpx logs every request at INFO; the CLI turns it on only for -v.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -28,7 +28,7 @@ from rich.progress import (
 from rich.text import Text
 
 from hx.models import Result
-from hx.summary import Summary
+from hx.run.summary import Summary
 
 
 def make_console() -> Console:

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 
-from hx.auth import AuthOptions
+from hx.batch.retry import RetryPolicy
 from hx.errors import ErrorKind
-from hx.proxies import ProxyOptions
+from hx.net.auth import AuthOptions
+from hx.net.proxies import ProxyOptions
+from hx.net.tls import TlsOptions
 from hx.redact import SECRET_HEADERS
-from hx.redirects import RedirectPolicy
-from hx.retry import RetryPolicy
-from hx.tls import TlsOptions
+from hx.request.redirects import RedirectPolicy
 from hx.values import StatusSet
 
 Pairs = tuple[tuple[str, str], ...]

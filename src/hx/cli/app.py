@@ -9,7 +9,7 @@ import typer
 import typer.core
 
 from hx import __version__
-from hx.config import ConfigError, default_config_path, load_config
+from hx.cli.config import ConfigError, default_config_path, load_config
 from hx.errors import EXIT_CODE_MEANINGS, ExitCode, HxError, UsageError
 
 

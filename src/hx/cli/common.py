@@ -11,17 +11,17 @@ from typing import Any, Protocol, TypeVar
 from rich.console import Console
 
 from hx import console
-from hx.auth import AuthOptions
+from hx.batch.retry import RetryPolicy
 from hx.cli.options import NetworkOptions
 from hx.errors import ExitCode, HxError, LineError, UsageError
 from hx.models import Result, Settings, Timeouts
-from hx.proxies import ProxyOptions
-from hx.records import OutputClosed
+from hx.net.auth import AuthOptions
+from hx.net.proxies import ProxyOptions
+from hx.net.tls import TlsOptions
 from hx.redact import SECRET_HEADERS
-from hx.redirects import RedirectPolicy
-from hx.retry import RetryPolicy
-from hx.runner import Outcome, run_async
-from hx.tls import TlsOptions
+from hx.request.redirects import RedirectPolicy
+from hx.run.records import OutputClosed
+from hx.run.runner import Outcome, run_async
 
 T = TypeVar("T")
 

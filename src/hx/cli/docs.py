@@ -16,7 +16,7 @@ import typer.main
 
 from hx import __version__
 from hx.cli.app import app
-from hx.config import COMMANDS
+from hx.cli.config import COMMANDS
 from hx.errors import EXIT_CODE_MEANINGS
 
 SHELLS = {"bash": "hx.bash", "zsh": "_hx", "fish": "hx.fish"}

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hx.checksums import check_digest, parse_checksum
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.options import NetworkOptions, option, with_options
+from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import ExitCode, UsageError
 from hx.values import parse_size
 
@@ -138,7 +138,7 @@ def download(
     from hx import console
     from hx.cli import common
     from hx.download import Downloader, DownloadOptions
-    from hx.runner import BatchJob, run_batch
+    from hx.run.runner import BatchJob, run_batch
 
     err = console.make_console()
 
@@ -206,10 +206,10 @@ def _spec(
     output: str | None,
     checksum: tuple[str, str] | None,
 ) -> "RequestSpec":
+    from hx.batch.sources import check_url
     from hx.cli.common import parse_option
     from hx.models import RequestSpec
     from hx.redact import redact_url
-    from hx.sources import check_url
 
     return RequestSpec(
         line=number,
@@ -224,7 +224,7 @@ def _input_items(
     input_file: str | None, base_url: str | None
 ) -> Iterator[tuple[Iterator["InputItem"], bool]]:
     """The -i file's items (and whether reading may block), or nothing."""
-    from hx.sources import (
+    from hx.batch.sources import (
         DOWNLOAD_KEYS,
         RequestDefaults,
         detect_format,

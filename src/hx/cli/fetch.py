@@ -15,7 +15,7 @@ from hx.errors import ExitCode, UsageError
 from hx.values import Shard, StatusSet, parse_shard
 
 if TYPE_CHECKING:
-    from hx.sources import RequestDefaults
+    from hx.batch.sources import RequestDefaults
 
 
 class InputFormatChoice(StrEnum):
@@ -154,8 +154,8 @@ def fetch(
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console
     from hx.cli import common
-    from hx.runner import BatchJob, FetchInput, run_fetch
-    from hx.workers import fork_workers, merge_workers
+    from hx.run.runner import BatchJob, FetchInput, run_fetch
+    from hx.run.workers import fork_workers, merge_workers
 
     err = console.make_console()
 
@@ -200,8 +200,8 @@ def fetch(
 def _request_defaults(
     source: str, method: str | None, data: str | None, json_body: str | None, base_url: str | None
 ) -> "RequestDefaults":
+    from hx.batch.sources import RequestDefaults, check_method, check_url
     from hx.cli.common import parse_option
-    from hx.sources import RequestDefaults, check_method, check_url
 
     if data is not None and json_body is not None:
         raise UsageError("--data and --json cannot be used together")

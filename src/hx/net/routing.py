@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import httpx
 
-from hx.http1 import Http1Transport
-from hx.proxies import ProxyPlan
+from hx.net.http1 import Http1Transport
+from hx.net.proxies import ProxyPlan
 from hx.redact import redact_url
 
 TransportFactory = Callable[[str | None], httpx.AsyncBaseTransport]
@@ -31,14 +31,14 @@ def transport_factory(
     ``ssl_context`` gives the run's shared context (made on first use);
     ``new_ssl_context`` makes another.
 
-    Direct routes go through hx.http1, or hx.http2 under --http2 (which hands
-    HTTP/1.1-only origins to an hx.http1 with a context of its own, as each
+    Direct routes go through hx.net.http1, or hx.net.http2 under --http2 (which hands
+    HTTP/1.1-only origins to an hx.net.http1 with a context of its own, as each
     transport sets its context's ALPN). Proxies go through httpcore.
     """
 
     def make(proxy: str | None) -> httpx.AsyncBaseTransport:
         if proxy is None and (http2 or http2_prior_knowledge):
-            from hx.http2 import Http2Transport  # h2 and hpack: only for --http2
+            from hx.net.http2 import Http2Transport  # h2 and hpack: only for --http2
 
             return Http2Transport(
                 ssl_context,
@@ -48,7 +48,7 @@ def transport_factory(
             )
         if proxy is None:
             return Http1Transport(ssl_context, pool_size)
-        from hx.core_pool import httpcore_transport
+        from hx.net.proxy_pool import httpcore_transport
 
         return httpcore_transport(ssl_context(), pool_size, http2, http2_prior_knowledge, proxy)
 

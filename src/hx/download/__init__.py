@@ -29,13 +29,13 @@ from typing import Protocol
 
 import httpx
 
-from hx import redirects
+from hx.batch.ratelimit import RateLimiter
+from hx.download.filenames import download_name, unique_path
 from hx.errors import ErrorKind
-from hx.failures import classify
-from hx.fetch import result_for
-from hx.filenames import download_name, unique_path
 from hx.models import ErrorInfo, RequestSpec, Result, Settings
-from hx.ratelimit import RateLimiter
+from hx.request import redirects
+from hx.request.failures import classify
+from hx.request.fetch import result_for
 
 _CONTENT_RANGE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _MIN_SEGMENT = 1 << 20

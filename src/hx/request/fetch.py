@@ -17,13 +17,13 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from hx import redirects
+from hx.batch.retry import parse_retry_after
+from hx.download.filenames import safe_name
 from hx.errors import ErrorKind
-from hx.failures import classify
-from hx.filenames import safe_name
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings
 from hx.redact import redact_headers, redact_url
-from hx.retry import parse_retry_after
+from hx.request import redirects
+from hx.request.failures import classify
 from hx.storage import PartFile
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")

@@ -1,4 +1,4 @@
-"""What hx's own connection pools (hx.http1, hx.http2) share.
+"""What hx's own connection pools (hx.net.http1, hx.net.http2) share.
 
 Origins, opening a connection (with its errors mapped to httpx's), waiting
 for room at the connection limit, timed waits, closing gracefully.

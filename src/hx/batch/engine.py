@@ -23,10 +23,10 @@ from typing import Protocol
 import httpx
 
 from hx import trace
+from hx.batch.ratelimit import HostPause, RateLimiter
 from hx.errors import ErrorKind, InputError
-from hx.fetch import bad_line_result, failed_result, fetch, interrupted_result
 from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result, Settings
-from hx.ratelimit import HostPause, RateLimiter
+from hx.request.fetch import bad_line_result, failed_result, fetch, interrupted_result
 
 Fetcher = Callable[[httpx.AsyncClient, RequestSpec, Settings], Awaitable[Result]]
 
@@ -34,7 +34,7 @@ _BACK_OFF_STATUSES = frozenset({429, 503})
 
 
 class Journal(Protocol):
-    """What the engine needs of a batch journal (see hx.journal)."""
+    """What the engine needs of a batch journal (see hx.batch.journal)."""
 
     def previous(self, spec: RequestSpec) -> Result | None: ...
     def record(self, spec: RequestSpec, result: Result) -> None: ...

@@ -15,15 +15,9 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from hx.client import build_client
-from hx.cookies import save_cookie_jar
-from hx.engine import Batch, Fetcher, ItemSource, ThreadedItemSource
-from hx.errors import ExitCode, OutputError
-from hx.fetch import fetch
-from hx.journal import FileJournal
-from hx.models import InputItem, Result, Settings
-from hx.records import RecordWriter
-from hx.sources import (
+from hx.batch.engine import Batch, Fetcher, ItemSource, ThreadedItemSource
+from hx.batch.journal import FileJournal
+from hx.batch.sources import (
     InputFormat,
     RequestDefaults,
     count_request_lines,
@@ -33,8 +27,14 @@ from hx.sources import (
     stream_is_blocking,
     take_shard,
 )
+from hx.client import build_client
+from hx.errors import ExitCode, OutputError
+from hx.models import InputItem, Result, Settings
+from hx.net.cookies import save_cookie_jar
+from hx.request.fetch import fetch
+from hx.run.records import RecordWriter
+from hx.run.summary import Summary, SummaryBuilder
 from hx.storage import write_atomically
-from hx.summary import Summary, SummaryBuilder
 from hx.values import Shard
 
 

@@ -4,11 +4,11 @@ httpx's own transport goes through httpcore, which per request takes several
 anyio locks, rescans its pool and runs h11's state machine: on small requests
 that was over half of hx's CPU. This transport does the same job with an
 asyncio protocol per connection that parses the response as it arrives
-(hx.http1_parser), a list of idle connections per origin, and one timer per
-wait. HTTP/2 has hx.http2; proxies still go through httpcore (hx.core_pool).
+(hx.net.http1_parser), a list of idle connections per origin, and one timer per
+wait. HTTP/2 has hx.net.http2; proxies still go through httpcore (hx.net.proxy_pool).
 
 Errors are httpx's own exceptions, chained to the OS or TLS error under them,
-so hx.failures reads them the same whichever transport raised them.
+so hx.request.failures reads them the same whichever transport raised them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from typing import cast
 
 import httpx
 
-from hx.connpool import (
+from hx.net.http1_parser import (
+    MAX_HEAD,
+    ChunkedDecoder,
+    ProtocolError,
+    ResponseHead,
+    find_head_end,
+    parse_head,
+)
+from hx.net.pool import (
     Origin,
     RoomQueue,
     TlsContext,
@@ -30,14 +38,6 @@ from hx.connpool import (
     pool_deadline,
     wait_closed,
     wait_for,
-)
-from hx.http1_parser import (
-    MAX_HEAD,
-    ChunkedDecoder,
-    ProtocolError,
-    ResponseHead,
-    find_head_end,
-    parse_head,
 )
 
 _HIGH_WATER = 1 << 20

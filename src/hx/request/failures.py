@@ -11,7 +11,7 @@ import httpx
 
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo
-from hx.redirects import RedirectRefused
+from hx.request.redirects import RedirectRefused
 
 E = TypeVar("E", bound=BaseException)
 

@@ -1,4 +1,4 @@
-"""Transports over httpcore, for the routes hx.http1 and hx.http2 do not take: proxies.
+"""Transports over httpcore, for the routes hx.net.http1 and hx.net.http2 do not take: proxies.
 
 httpx's transport speaks to HTTP and SOCKS proxies (CONNECT tunnels,
 absolute-form requests, the SOCKS handshake); hx uses it as it is for them.

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from hx.checksums import check_digest, parse_checksum
+from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, Pairs, RequestSpec
 from hx.redact import redact_url

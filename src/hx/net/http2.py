@@ -9,7 +9,7 @@ full), and no locks. Requests are encoded without HPACK's dynamic table
 CPU. Responses are decoded by h2 as usual.
 
 A TLS server that does not choose h2 in ALPN gets HTTP/1.1 through
-hx.http1 from then on; ``prior_knowledge`` speaks h2 at once, also in clear.
+hx.net.http1 from then on; ``prior_knowledge`` speaks h2 at once, also in clear.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ import h2.settings
 import httpx
 from hpack import Encoder
 
-from hx.connpool import (
+from hx.net.http1 import Http1Transport
+from hx.net.pool import (
     Origin,
     RoomQueue,
     TlsContext,
@@ -39,7 +40,6 @@ from hx.connpool import (
     wait_closed,
     wait_for,
 )
-from hx.http1 import Http1Transport
 
 _CONNECTION_WINDOW = 16 << 20
 """Bytes the server may send on a connection before hx has read them."""
@@ -167,7 +167,7 @@ class Http2Transport(httpx.AsyncBaseTransport):
             self._room.wake_all()  # its room, or its failure, concerns every waiter
         self._closing.discard(connection)
         if connection.declined:
-            # The server chose HTTP/1.1 in ALPN: hx.http1 takes this origin from now on.
+            # The server chose HTTP/1.1 in ALPN: hx.net.http1 takes this origin from now on.
             self._http1_origins.add(origin)
             self._close(connection)
             return

@@ -1,6 +1,6 @@
 """HTTP/1.1 responses from bytes: the head, how the body is framed, chunked bodies.
 
-No I/O here: hx.http1 feeds in what the socket delivers. The rules are RFC
+No I/O here: hx.net.http1 feeds in what the socket delivers. The rules are RFC
 9112's, applied the way clients in the wild apply them: lenient where servers
 commonly stray and nothing can be misread (bare LF line ends, no reason phrase,
 folded header lines), strict where a mistake would run two messages together

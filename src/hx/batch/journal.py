@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import IO
 
 from hx.errors import InputError, OutputError
-from hx.fetch import result_for
 from hx.models import RequestSpec, Result
 from hx.redact import redact_url
+from hx.request.fetch import result_for
 
 
 def identity_key(spec: RequestSpec) -> str:

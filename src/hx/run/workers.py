@@ -26,8 +26,8 @@ from pathlib import Path
 from hx.client import check_settings
 from hx.errors import ExitCode, InputError, UsageError
 from hx.models import Result
-from hx.records import RecordWriter
-from hx.runner import (
+from hx.run.records import RecordWriter
+from hx.run.runner import (
     BatchJob,
     FetchInput,
     Notify,
@@ -38,7 +38,7 @@ from hx.runner import (
     run_fetch,
     write_summary,
 )
-from hx.summary import SummaryBuilder
+from hx.run.summary import SummaryBuilder
 from hx.values import Shard
 
 _READ_AHEAD = 1000
