@@ -11,7 +11,8 @@ import pytest
 
 from hx.batch.engine import Batch, ItemSource
 from hx.errors import ErrorKind
-from hx.models import BadLine, InputItem, RequestSpec, Result, Settings
+from hx.models import BadLine, InputItem, RequestSpec, Result
+from hx.settings import Settings
 
 
 def specs(count: int) -> list[InputItem]:

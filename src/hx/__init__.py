@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from hx.batch.sources import RequestDefaults, read_items
     from hx.client import build_client
     from hx.errors import ErrorKind, ExitCode, HxError, InputError, OutputError, UsageError
-    from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings, Timeouts
+    from hx.models import BadLine, ErrorInfo, RequestSpec, Result
     from hx.run.summary import Summary, SummaryBuilder
+    from hx.settings import Settings, Timeouts
     from hx.values import StatusSet

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 
 from hx import trace
-from hx.models import Settings
 from hx.net.auth import build_auth
 from hx.net.cookies import load_cookie_jar
 from hx.net.proxies import plan_proxies
 from hx.net.routing import RoutingTransport, transport_factory
 from hx.net.tls import build_ssl_context, shared_ssl_context
+from hx.settings import Settings
 
 
 def user_agent() -> str:

@@ -7,21 +7,12 @@ result, once made, is what gets written.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from hx.batch.retry import RetryPolicy
 from hx.errors import ErrorKind
-from hx.net.auth import AuthOptions
-from hx.net.proxies import ProxyOptions
-from hx.net.tls import TlsOptions
-from hx.redact import SECRET_HEADERS
-from hx.request.redirects import RedirectPolicy
-from hx.values import StatusSet
-
-Pairs = tuple[tuple[str, str], ...]
+from hx.settings import Pairs
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -157,65 +148,3 @@ class Result:
         if self.skipped:
             record["skipped"] = True
         return record
-
-
-@dataclasses.dataclass(frozen=True)
-class Timeouts:
-    """Per-phase timeouts in seconds; ``None`` means no limit."""
-
-    connect: float | None = 10.0
-    read: float | None = 30.0
-    write: float | None = 30.0
-    pool: float | None = 30.0
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything that shapes a run; built once by the CLI, or directly by library users."""
-
-    concurrency: int = 10
-    per_host: int | None = None
-    pool_size: int = 0
-    """Connections the pool may hold; 0 means ``concurrency``."""
-    headers: Pairs = ()
-    """Sent with every request; a line's own header of the same name wins."""
-    timeouts: Timeouts = Timeouts()
-    redirects: RedirectPolicy = RedirectPolicy()
-    http2: bool = False
-    http2_prior_knowledge: bool = False
-    """Speak HTTP/2 at once over cleartext (h2c)."""
-    tls: TlsOptions = TlsOptions()
-    proxies: ProxyOptions = ProxyOptions()
-    auth: AuthOptions = AuthOptions()
-    cookie_jar: Path | None = None
-    verbose: int = 0
-    """1: a line per request and answer on stderr; 2: headers too."""
-    secret_headers: frozenset[str] = SECRET_HEADERS
-    """Lower-case names of headers whose values are redacted wherever they appear."""
-    ok_status: StatusSet = StatusSet([(200, 399)])
-    ordered: bool = False
-    include_headers: bool = False
-    include_body: bool = False
-    output_dir: Path | None = None
-    retry: RetryPolicy = RetryPolicy()
-    max_time: float | None = None
-    """Total seconds for one attempt, body included (a slow drip cannot hold a slot)."""
-    rate: float | None = None
-    """Requests per second across the batch."""
-    max_size: int | None = None
-    """Bytes a body may have after decoding; larger ones fail with ``too_large``."""
-    per_host_rate: float | None = None
-    """Requests per second to any one host."""
-    backlog: int = 0
-    """Requests admitted but not finished (in flight, waiting on a host, backing
-    off); bounds memory. 0 means ``max(2 * concurrency, 512)``."""
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if self.per_host is not None and self.per_host < 1:
-            raise ValueError("per_host must be at least 1")
-
-    @property
-    def effective_backlog(self) -> int:
-        return max(self.backlog or max(2 * self.concurrency, 512), self.concurrency)

@@ -23,10 +23,12 @@ from typing import Protocol
 import httpx
 
 from hx import trace
+from hx.batch import retry
 from hx.batch.ratelimit import HostPause, RateLimiter
 from hx.errors import ErrorKind, InputError
-from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result, Settings
+from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result
 from hx.request.fetch import bad_line_result, failed_result, fetch, interrupted_result
+from hx.settings import RetryPolicy, Settings
 
 Fetcher = Callable[[httpx.AsyncClient, RequestSpec, Settings], Awaitable[Result]]
 
@@ -289,10 +291,13 @@ class Batch:
             if _interrupted(result):
                 break
             if result.status in _BACK_OFF_STATUSES and result.retry_after is not None:
-                host.pause.extend(result.retry_after)
+                host.pause.extend(retry.pause_limit(policy, result.retry_after))
             elapsed = time.monotonic() - first_start
-            delay = policy.next_delay(result, spec.method, attempts, elapsed, spec.retry)
-            if delay is None or not await self._sleep(delay):
+            delay = retry.next_delay(policy, result, spec.method, attempts, elapsed, spec.retry)
+            if delay is None:
+                result = _explain_refused_wait(policy, result, spec, elapsed)
+                break
+            if not await self._sleep(delay):
                 break
         if result is None:
             return self._unstarted(spec)
@@ -351,6 +356,21 @@ class Batch:
         if host is None:
             host = self._hosts[key] = _Host(self._settings)
         return host
+
+
+def _explain_refused_wait(
+    policy: RetryPolicy, result: Result, spec: RequestSpec, elapsed: float
+) -> Result:
+    """A retryable failure whose server asked for a wait beyond the budget says so."""
+    reason = retry.refused_wait(policy, result, elapsed)
+    if (
+        reason is None
+        or result.error is None
+        or not retry.retryable(policy, result, spec.method, spec.retry)
+    ):
+        return result
+    error = ErrorInfo(result.error.kind, f"{result.error.message}; {reason}")
+    return dataclasses.replace(result, error=error)
 
 
 def _interrupted(result: Result) -> bool:

@@ -4,94 +4,111 @@ Retried: connection failures (the request never left, so any method), and
 for idempotent methods (or with ``retry_all_methods``) timeouts, broken
 exchanges (resets, short bodies, a keep-alive connection the server closed)
 and the statuses in ``retry_on``. Waits grow exponentially with full jitter;
-a ``Retry-After`` header replaces the computed wait. Nothing is retried once
-the total budget ``max_time`` would be exceeded.
+a ``Retry-After`` header replaces the computed wait.
+
+The user's limits bound every wait, whatever a server says: no retry starts
+and no wait ends after ``max_time`` from the first attempt. A Retry-After
+that asks for longer fails the request at once (:func:`refused_wait` says
+why), and a host's pause never outlasts ``max_time`` either.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import email.utils
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from hx.errors import ErrorKind
-
-if TYPE_CHECKING:
-    from hx.models import Result
-
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-DEFAULT_RETRY_ON = frozenset({429, 502, 503, 504})
+from hx.models import Result
+from hx.settings import IDEMPOTENT_METHODS, RetryPolicy
 
 # A connect failure means the request was never sent: safe for any method.
 _ALWAYS_SAFE = frozenset({ErrorKind.CONNECT})
 _SAFE_IF_IDEMPOTENT = frozenset({ErrorKind.TIMEOUT, ErrorKind.PROTOCOL})
 
+MAX_RETRY_AFTER = 365 * 86400.0
+"""Longest Retry-After taken literally (a year); longer ones, "9999" dates and
+400-digit numbers included, are read as this."""
 
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 2
-    retry_on: frozenset[int] = DEFAULT_RETRY_ON
-    delay: float = 0.5
-    """Base of the exponential backoff, seconds."""
-    max_delay: float = 30.0
-    """Cap of one computed wait (Retry-After may ask for longer, within max_time)."""
-    max_time: float | None = 120.0
-    """Total seconds from the first attempt after which no retry starts."""
-    all_methods: bool = False
 
-    def next_delay(
-        self,
-        result: Result,
-        method: str,
-        attempt: int,
-        elapsed: float,
-        retry_forced: bool = False,
-        random_fraction: Callable[[], float] = random.random,
-    ) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1``, or None to stop here.
+def next_delay(
+    policy: RetryPolicy,
+    result: Result,
+    method: str,
+    attempt: int,
+    elapsed: float,
+    retry_forced: bool = False,
+    random_fraction: Callable[[], float] = random.random,
+) -> float | None:
+    """Seconds to wait before attempt ``attempt + 1``, or None to stop here.
 
-        ``elapsed`` is the time since the first attempt started;
-        ``retry_forced`` is an input line's ``"retry": true``.
-        """
-        if attempt > self.retries or not self._retryable(result, method, retry_forced):
-            return None
-        if result.retry_after is not None:
-            wait = result.retry_after
-        else:
-            ceiling = min(self.max_delay, self.delay * 2 ** (attempt - 1))
-            wait = ceiling * random_fraction()
-        if self.max_time is not None and elapsed + wait > self.max_time:
-            return None
-        return wait
+    ``elapsed`` is the time since the first attempt started;
+    ``retry_forced`` is an input line's ``"retry": true``.
+    """
+    if attempt > policy.retries or not retryable(policy, result, method, retry_forced):
+        return None
+    if result.retry_after is not None:
+        wait = result.retry_after
+    else:
+        ceiling = min(policy.max_delay, policy.delay * 2 ** (attempt - 1))
+        wait = ceiling * random_fraction()
+    if policy.max_time is not None and elapsed + wait > policy.max_time:
+        return None
+    return wait
 
-    def _retryable(self, result: Result, method: str, retry_forced: bool) -> bool:
-        error = result.error
-        if error is None or error.kind in (ErrorKind.INTERRUPTED, ErrorKind.INVALID_INPUT):
-            return False
-        if error.kind in _ALWAYS_SAFE:
-            return True
-        if not (retry_forced or self.all_methods or method in IDEMPOTENT_METHODS):
-            return False
-        if error.kind == ErrorKind.HTTP_STATUS:
-            return result.status in self.retry_on
-        return error.kind in _SAFE_IF_IDEMPOTENT
+
+def retryable(policy: RetryPolicy, result: Result, method: str, retry_forced: bool) -> bool:
+    """Whether ``result``'s failure is one that another attempt may cure."""
+    error = result.error
+    if error is None or error.kind in (ErrorKind.INTERRUPTED, ErrorKind.INVALID_INPUT):
+        return False
+    if error.kind in _ALWAYS_SAFE:
+        return True
+    if not (retry_forced or policy.all_methods or method in IDEMPOTENT_METHODS):
+        return False
+    if error.kind == ErrorKind.HTTP_STATUS:
+        return result.status in policy.retry_on
+    return error.kind in _SAFE_IF_IDEMPOTENT
+
+
+def refused_wait(policy: RetryPolicy, result: Result, elapsed: float) -> str | None:
+    """Why a Retry-After was not waited for: it asked for more than the budget left."""
+    wait = result.retry_after
+    if wait is None or policy.max_time is None or elapsed + wait <= policy.max_time:
+        return None
+    return (
+        f"the server asked to retry after {_seconds(wait)}, beyond --retry-max-time"
+        f" {policy.max_time:g} s"
+    )
+
+
+def pause_limit(policy: RetryPolicy, wait: float) -> float:
+    """How long a host may be paused for a Retry-After of ``wait`` seconds."""
+    return wait if policy.max_time is None else min(wait, policy.max_time)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else None."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else None.
+
+    At most MAX_RETRY_AFTER, however far away the server's answer is.
+    """
     if not value:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(value)
+        return MAX_RETRY_AFTER if len(value) > 12 else min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:  # the asctime() form: RFC 9110 says it is GMT
         when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, when.timestamp() - now())
+    return min(MAX_RETRY_AFTER, max(0.0, when.timestamp() - now()))
+
+
+def _seconds(wait: float) -> str:
+    if wait >= MAX_RETRY_AFTER:
+        return "a year or more"
+    return f"{wait:,.0f} s" if wait >= 10 else f"{wait:g} s"

@@ -24,8 +24,9 @@ import httpx
 
 from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
-from hx.models import BadLine, InputItem, Pairs, RequestSpec
+from hx.models import BadLine, InputItem, RequestSpec
 from hx.redact import redact_url
+from hx.settings import Pairs
 from hx.values import TOKEN_CHARS, Shard, check_header
 
 InputFormat = Literal["auto", "urls", "ndjson"]

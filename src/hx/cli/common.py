@@ -11,17 +11,21 @@ from typing import Any, Protocol, TypeVar
 from rich.console import Console
 
 from hx import console
-from hx.batch.retry import RetryPolicy
 from hx.cli.options import NetworkOptions
 from hx.errors import ExitCode, HxError, LineError, UsageError
-from hx.models import Result, Settings, Timeouts
-from hx.net.auth import AuthOptions
-from hx.net.proxies import ProxyOptions
-from hx.net.tls import TlsOptions
+from hx.models import Result
 from hx.redact import SECRET_HEADERS
-from hx.request.redirects import RedirectPolicy
 from hx.run.records import OutputClosed
 from hx.run.runner import Outcome, run_async
+from hx.settings import (
+    AuthOptions,
+    ProxyOptions,
+    RedirectPolicy,
+    RetryPolicy,
+    Settings,
+    Timeouts,
+    TlsOptions,
+)
 
 T = TypeVar("T")
 
@@ -51,7 +55,6 @@ def parse_option(parse: Callable[[], T], option: str) -> T:
 def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
     """Settings from the shared options plus the command's own (``ordered``, ...)."""
     o = options
-    secret = frozenset(SECRET_HEADERS | {name.lower() for name in o.secret_header or ()})
     return Settings(
         concurrency=o.concurrency,
         per_host=o.per_host,
@@ -67,9 +70,8 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
             follow=o.follow_redirects,
             max_redirects=o.max_redirects,
             allow_downgrade=o.allow_downgrade,
-            secret_headers=secret,
         ),
-        secret_headers=secret,
+        secret_headers=SECRET_HEADERS | {name.lower() for name in o.secret_header or ()},
         http2=o.http2,
         http2_prior_knowledge=o.http2_prior_knowledge,
         tls=TlsOptions(
@@ -88,7 +90,7 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
         verbose=o.verbose,
         retry=RetryPolicy(
             retries=o.retries,
-            retry_on=o.retry_on.members(),
+            retry_on=o.retry_on,
             delay=o.retry_delay,
             max_delay=o.retry_max_delay,
             max_time=o.retry_max_time or None,
@@ -97,6 +99,7 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
         max_size=o.max_size,
         rate=o.rate,
         per_host_rate=o.per_host_rate,
+        grace=o.grace,
         **command_settings,
     )
 

@@ -173,7 +173,6 @@ def download(
             output_file=options.output_file,
             write_records=not to_stdout or options.output_file is not None,
             summary_json=options.summary_json,
-            grace=options.grace,
         )
         arg_specs = [
             _spec(number, url, base_url, None if to_stdout else output, expected)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hx.cli.app import EXIT_CODES_HELP, app
-from hx.cli.options import OUTPUT, REQUESTS, NetworkOptions, option, with_options
+from hx.cli.options import DEFAULTS, OUTPUT, REQUESTS, NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
 from hx.values import Shard, StatusSet, parse_shard
 
@@ -100,11 +100,11 @@ def fetch(
             "--ok-status",
             parser=StatusSet.parse,
             metavar="STATUSES",
-            show_default="200-399",
+            show_default=str(DEFAULTS.ok_status),
             help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
             panel=OUTPUT,
         ),
-    ] = StatusSet.parse("200-399"),
+    ] = DEFAULTS.ok_status,
     ordered: Annotated[
         bool,
         option(
@@ -173,7 +173,6 @@ def fetch(
             output_file=options.output_file,
             summary_json=options.summary_json,
             journal=journal,
-            grace=options.grace,
         )
         fetch_input = FetchInput(
             source=source,

@@ -19,7 +19,13 @@ from typing import Annotated, Any
 
 import typer
 
+from hx.settings import Settings
 from hx.values import Header, StatusSet, parse_header, parse_rate, parse_size
+
+DEFAULTS = Settings()
+"""Every option's default comes from here: the library's defaults are the CLI's."""
+# --timeout stands for every phase, so the phases' defaults must agree.
+(_TIMEOUT,) = {*vars(DEFAULTS.timeouts).values()}
 
 REQUESTS = "Requests"
 LIMITS = "Retries and limits"
@@ -48,7 +54,7 @@ def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> A
 class NetworkOptions:
     concurrency: Annotated[
         int, option("-c", "--concurrency", min=1, help="Requests in flight at once.", panel=LIMITS)
-    ] = 10
+    ] = DEFAULTS.concurrency
     per_host: Annotated[
         int | None,
         option("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
@@ -69,7 +75,7 @@ class NetworkOptions:
         option(
             "--timeout", min=0.001, help="Seconds allowed for each network phase.", panel=REQUESTS
         ),
-    ] = 30.0
+    ] = _TIMEOUT
     connect_timeout: Annotated[
         float | None,
         option(
@@ -102,10 +108,10 @@ class NetworkOptions:
         option(
             "--follow-redirects/--no-follow-redirects", help="Follow redirects.", panel=REQUESTS
         ),
-    ] = True
+    ] = DEFAULTS.redirects.follow
     max_redirects: Annotated[
         int, option("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
-    ] = 20
+    ] = DEFAULTS.redirects.max_redirects
     max_size: Annotated[
         int | None,
         option(
@@ -122,18 +128,18 @@ class NetworkOptions:
     ] = False
     retries: Annotated[
         int, option("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
-    ] = 2
+    ] = DEFAULTS.retry.retries
     retry_on: Annotated[
         StatusSet,
         option(
             "--retry-on",
             parser=StatusSet.parse,
             metavar="STATUSES",
-            show_default="429,502,503,504",
+            show_default=str(DEFAULTS.retry.retry_on),
             help="Statuses retried (idempotent methods).",
             panel=LIMITS,
         ),
-    ] = StatusSet.parse("429,502,503,504")
+    ] = DEFAULTS.retry.retry_on
     retry_all_methods: Annotated[
         bool,
         option(
@@ -147,11 +153,11 @@ class NetworkOptions:
         option(
             "--retry-delay", min=0, help="Base of the backoff (full jitter), seconds.", panel=LIMITS
         ),
-    ] = 0.5
+    ] = DEFAULTS.retry.delay
     retry_max_delay: Annotated[
         float,
         option("--retry-max-delay", min=0, help="Longest computed wait, seconds.", panel=LIMITS),
-    ] = 30.0
+    ] = DEFAULTS.retry.max_delay
     retry_max_time: Annotated[
         float,
         option(
@@ -160,7 +166,7 @@ class NetworkOptions:
             help="No retry starts this many seconds after the first attempt; 0: no limit.",
             panel=LIMITS,
         ),
-    ] = 120.0
+    ] = DEFAULTS.retry.max_time or 0.0
     rate: Annotated[
         float | None,
         option(
@@ -189,7 +195,7 @@ class NetworkOptions:
             help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
             panel=LIMITS,
         ),
-    ] = 5.0
+    ] = DEFAULTS.grace
     http2: Annotated[
         bool,
         option("--http2", help="Use HTTP/2 where the server offers it (ALPN).", panel=TRANSPORT),

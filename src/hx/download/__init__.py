@@ -32,10 +32,11 @@ import httpx
 from hx.batch.ratelimit import RateLimiter
 from hx.download.filenames import download_name, unique_path
 from hx.errors import ErrorKind
-from hx.models import ErrorInfo, RequestSpec, Result, Settings
+from hx.models import ErrorInfo, RequestSpec, Result
 from hx.request import redirects
 from hx.request.failures import classify
 from hx.request.fetch import result_for
+from hx.settings import Settings
 
 _CONTENT_RANGE = re.compile(r"^bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 _MIN_SEGMENT = 1 << 20
@@ -377,7 +378,7 @@ class Downloader:
             spec.url,
             headers=[*spec.headers, *_range_headers(start + done, state.validator, end)],
         )
-        response = await redirects.send(client, request, settings.redirects)
+        response = await redirects.send(client, request, settings)
         try:
             if response.status_code == 200 and state.validator:
                 # If-Range did not match: the file changed. Forget the segments
@@ -492,7 +493,7 @@ async def _open(
 ) -> httpx.Response:
     extra = _range_headers(offset, validator) if offset > 0 else []
     request = client.build_request(spec.method, spec.url, headers=[*spec.headers, *extra])
-    return await redirects.send(client, request, settings.redirects)
+    return await redirects.send(client, request, settings)
 
 
 def _range_headers(

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import netrc
 from collections.abc import Generator
-from pathlib import Path
 
 import httpx
 
 from hx.errors import UsageError
-
-
-@dataclasses.dataclass(frozen=True)
-class AuthOptions:
-    user: str | None = None
-    """--auth USER:PASS."""
-    digest: bool = False
-    bearer: str | None = None
-    netrc: bool = False
-    netrc_file: Path | None = None
-
-    def __repr__(self) -> str:  # never print a secret, even in a debugger
-        return "AuthOptions(...)"
+from hx.settings import AuthOptions
 
 
 class BearerAuth(httpx.Auth):

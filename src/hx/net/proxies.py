@@ -17,18 +17,9 @@ import httpx
 
 from hx.errors import UsageError
 from hx.redact import redact_url
+from hx.settings import ProxyOptions
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-
-
-@dataclasses.dataclass(frozen=True)
-class ProxyOptions:
-    proxy: str | None = None
-    """--proxy: one proxy for every request."""
-    noproxy: str | None = None
-    """--noproxy: comma-separated hosts, domains or CIDR ranges to reach directly."""
-    use_env: bool = True
-    """False with --no-env-proxy."""
 
 
 class NoProxy:

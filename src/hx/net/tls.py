@@ -7,28 +7,16 @@ trust store, only once an https URL is first met.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
 
 from hx.errors import UsageError
+from hx.settings import TlsOptions
 
-TlsVersion = Literal["1.2", "1.3"]
 _VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
-
-
-@dataclasses.dataclass(frozen=True)
-class TlsOptions:
-    verify: bool = True
-    cacert: Path | None = None
-    capath: Path | None = None
-    cert: Path | None = None
-    key: Path | None = None
-    min_version: TlsVersion | None = None
 
 
 def shared_ssl_context(

@@ -20,10 +20,11 @@ import httpx
 from hx.batch.retry import parse_retry_after
 from hx.download.filenames import safe_name
 from hx.errors import ErrorKind
-from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Settings
+from hx.models import BadLine, ErrorInfo, RequestSpec, Result
 from hx.redact import redact_headers, redact_url
 from hx.request import redirects
 from hx.request.failures import classify
+from hx.settings import Settings
 from hx.storage import PartFile
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -93,7 +94,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
             return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
         response: httpx.Response | None = None
         try:
-            response = await redirects.send(client, request, settings.redirects)
+            response = await redirects.send(client, request, settings)
             body = await _read_body(response, spec, settings)
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             failure = classify(exc)

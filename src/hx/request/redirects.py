@@ -7,11 +7,10 @@ https-to-http unless allowed, and keeps cookies within one redirect chain.
 
 from __future__ import annotations
 
-import dataclasses
-
 import httpx
 
 from hx.redact import redact_url
+from hx.settings import RedirectPolicy, Settings
 
 SCHEMES = ("http", "https")
 
@@ -20,19 +19,12 @@ class RedirectRefused(Exception):
     """A redirect hx will not follow (another scheme, or a downgrade to http)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class RedirectPolicy:
-    follow: bool = True
-    max_redirects: int = 20
-    allow_downgrade: bool = False
-    secret_headers: frozenset[str] = frozenset()
-    """Lower-case header names dropped when a redirect leaves the origin."""
-
-
 async def send(
-    client: httpx.AsyncClient, request: httpx.Request, policy: RedirectPolicy
+    client: httpx.AsyncClient, request: httpx.Request, settings: Settings
 ) -> httpx.Response:
-    """Send ``request`` (streamed), following redirects as ``policy`` allows."""
+    """Send ``request`` (streamed), following redirects as ``settings.redirects`` allows;
+    ``settings.secret_headers`` do not leave the origin."""
+    policy = settings.redirects
     response = await client.send(request, stream=True, follow_redirects=False)
     chain_cookies: httpx.Cookies | None = None
     hops = 0
@@ -41,7 +33,7 @@ async def send(
         try:
             await response.aread()  # so the connection can be reused
             hops += 1
-            _check(response.request, next_request, hops, policy)
+            _check(response.request, next_request, hops, policy, settings.secret_headers)
         finally:
             await response.aclose()
         if chain_cookies is None:
@@ -56,7 +48,11 @@ async def send(
 
 
 def _check(
-    previous: httpx.Request, following: httpx.Request, hops: int, policy: RedirectPolicy
+    previous: httpx.Request,
+    following: httpx.Request,
+    hops: int,
+    policy: RedirectPolicy,
+    secret_headers: frozenset[str],
 ) -> None:
     target = following.url
     if hops > policy.max_redirects:
@@ -72,7 +68,7 @@ def _check(
             + redact_url(str(target))
         )
     if _origin(previous.url) != _origin(target):
-        for name in policy.secret_headers:
+        for name in secret_headers:
             following.headers.pop(name, None)
 
 

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import json
 import signal
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -29,11 +29,13 @@ from hx.batch.sources import (
 )
 from hx.client import build_client
 from hx.errors import ExitCode, OutputError
-from hx.models import InputItem, Result, Settings
+from hx.models import InputItem, Result
 from hx.net.cookies import save_cookie_jar
 from hx.request.fetch import fetch
 from hx.run.records import RecordWriter
+from hx.run.signals import exit_code, handle_stop_signals
 from hx.run.summary import Summary, SummaryBuilder
+from hx.settings import Settings
 from hx.storage import write_atomically
 from hx.values import Shard
 
@@ -62,7 +64,6 @@ class BatchJob:
     """False when stdout carries a body (``hx download -o -``) and no --output-file."""
     summary_json: Path | None = None
     journal: Path | None = None
-    grace: float = 5.0
 
 
 @dataclasses.dataclass
@@ -79,9 +80,6 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
-
-
-_SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +125,6 @@ async def run_batch(
     ``count_lines_of`` is a file whose request lines give the progress total.
     """
     builder = SummaryBuilder()
-    received: list[signal.Signals] = []
     journal = FileJournal(job.journal) if job.journal else None
     try:
         async with build_client(job.settings) as client:
@@ -136,7 +133,7 @@ async def run_batch(
             counting = count_lines_in_background(count_lines_of, progress)
             try:
                 with (
-                    _stop_on_signals(batch, job.grace, received, notify),
+                    handle_stop_signals(_stopper(batch, job.settings.grace, notify)) as received,
                     RecordWriter(job.output_file) as writer,
                 ):
                     async for result in batch.results(source):
@@ -155,8 +152,7 @@ async def run_batch(
     summary = builder.build()
     if job.summary_json is not None and summary.total:
         write_summary(job.summary_json, summary)
-    exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
-    return Outcome(summary, exit_code)
+    return Outcome(summary, exit_code(summary, received))
 
 
 def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
@@ -171,31 +167,18 @@ def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.
     return asyncio.create_task(count())
 
 
-@contextlib.contextmanager
-def _stop_on_signals(
-    batch: Batch, grace: float, received: list[signal.Signals], notify: Notify
-) -> Iterator[None]:
-    """First SIGINT/SIGTERM: stop reading, give requests ``grace`` seconds. Second: stop now."""
-    loop = asyncio.get_running_loop()
+def _stopper(batch: Batch, grace: float, notify: Notify) -> Callable[[signal.Signals, bool], None]:
+    """First signal: stop reading, give requests ``grace`` seconds. Again: stop now."""
 
-    def on_signal(signum: signal.Signals) -> None:
-        received.append(signum)
-        if len(received) == 1:
+    def stop(signum: signal.Signals, first: bool) -> None:
+        if first:
             notify(
                 f"{signum.name}: stopping; waiting up to {grace:g} s for requests in flight"
                 " (again to stop now)"
             )
-            batch.stop(grace, reason=f"interrupted by {signum.name}")
-        else:
-            batch.stop(0, reason=f"interrupted by {signum.name}")
+        batch.stop(grace if first else 0, reason=f"interrupted by {signum.name}")
 
-    for signum in _SIGNAL_EXIT:
-        loop.add_signal_handler(signum, on_signal, signum)
-    try:
-        yield
-    finally:
-        for signum in _SIGNAL_EXIT:
-            loop.remove_signal_handler(signum)
+    return stop
 
 
 def write_summary(path: Path, summary: Summary) -> None:

@@ -14,6 +14,7 @@ passed on, so each worker stops with its own grace period and records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import heapq
 import json
@@ -38,12 +39,12 @@ from hx.run.runner import (
     run_fetch,
     write_summary,
 )
+from hx.run.signals import exit_code, handle_stop_signals
 from hx.run.summary import SummaryBuilder
 from hx.values import Shard
 
 _READ_AHEAD = 1000
 """Records a worker may have waiting in the parent (bounds --ordered's buffers)."""
-_SIGNAL_EXIT = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 
 
 class _Quiet:
@@ -109,44 +110,33 @@ async def merge_workers(
 ) -> Outcome:
     """Write the workers' records as one stream; the summary and exit code of them all."""
     loop = asyncio.get_running_loop()
-    received: list[signal.Signals] = []
 
-    def on_signal(signum: signal.Signals) -> None:
-        if not received:
+    def forward(signum: signal.Signals, first: bool) -> None:
+        if first:
             notify(f"{signum.name}: stopping the workers")
-        received.append(signum)
         for worker in workers:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signum)
-            except ProcessLookupError:
-                pass
 
-    for signum in _SIGNAL_EXIT:
-        loop.add_signal_handler(signum, on_signal, signum)
     builder = SummaryBuilder()
     counting = count_lines_in_background(Path(fetch_input.source), progress)
     try:
-        streams = [_records(loop, worker.read_fd) for worker in workers]
-        merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
-        with RecordWriter(job.output_file) as writer:
-            async for line, result in merged:
-                writer.write_line(line)
-                builder.add(result)
-                progress.advance(result)
+        with handle_stop_signals(forward) as received:
+            streams = [_records(loop, worker.read_fd) for worker in workers]
+            merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
+            with RecordWriter(job.output_file) as writer:
+                async for line, result in merged:
+                    writer.write_line(line)
+                    builder.add(result)
+                    progress.advance(result)
     finally:
         if counting is not None:
             counting.cancel()
-        for signum in _SIGNAL_EXIT:
-            loop.remove_signal_handler(signum)
         codes = [await _exit_code_of(worker.pid) for worker in workers]
     summary = builder.build()
     if job.summary_json is not None and summary.total:
         write_summary(job.summary_json, summary)
-    for code in codes:  # a worker's batch-level failure decides, as it would alone
-        if code in (ExitCode.USAGE, ExitCode.OUTPUT, ExitCode.INTERNAL):
-            return Outcome(summary, ExitCode(code))
-    exit_code = _SIGNAL_EXIT[received[0]] if received else summary.exit_code()
-    return Outcome(summary, exit_code)
+    return Outcome(summary, exit_code(summary, received, codes))
 
 
 async def _records(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[tuple[str, Result]]:
