@@ -8,6 +8,7 @@ what it expected.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import string
 from collections.abc import Iterable
@@ -31,6 +32,27 @@ def parse_size(text: str | int) -> int:
     if size <= 0:
         raise ValueError(f"size must be positive, got {text!r}")
     return size
+
+
+def parse_seconds(text: str | int | float) -> float:
+    """A duration in seconds, zero or more: ``"2.5"``; never ``inf`` or ``nan``."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a finite number of seconds, got {text!r}")
+    if seconds < 0:
+        raise ValueError(f"seconds cannot be negative, got {text!r}")
+    return seconds
+
+
+def parse_timeout(text: str | int | float) -> float:
+    """A time limit in seconds, more than zero (a zero limit would fail every request)."""
+    seconds = parse_seconds(text)
+    if seconds <= 0:
+        raise ValueError(f"a time limit must be more than 0 seconds, got {text!r}")
+    return seconds
 
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")

@@ -20,7 +20,15 @@ from typing import Annotated, Any
 import typer
 
 from hx.settings import Settings
-from hx.values import Header, StatusSet, parse_header, parse_rate, parse_size
+from hx.values import (
+    Header,
+    StatusSet,
+    parse_header,
+    parse_rate,
+    parse_seconds,
+    parse_size,
+    parse_timeout,
+)
 
 DEFAULTS = Settings()
 """Every option's default comes from here: the library's defaults are the CLI's."""
@@ -73,14 +81,19 @@ class NetworkOptions:
     timeout: Annotated[
         float,
         option(
-            "--timeout", min=0.001, help="Seconds allowed for each network phase.", panel=REQUESTS
+            "--timeout",
+            parser=parse_timeout,
+            metavar="SECONDS",
+            help="Seconds allowed for each network phase.",
+            panel=REQUESTS,
         ),
     ] = _TIMEOUT
     connect_timeout: Annotated[
         float | None,
         option(
             "--connect-timeout",
-            min=0.001,
+            parser=parse_timeout,
+            metavar="SECONDS",
             help="Seconds to connect [default: --timeout].",
             panel=REQUESTS,
         ),
@@ -89,7 +102,8 @@ class NetworkOptions:
         float | None,
         option(
             "--read-timeout",
-            min=0.001,
+            parser=parse_timeout,
+            metavar="SECONDS",
             help="Seconds to wait for each read [default: --timeout].",
             panel=REQUESTS,
         ),
@@ -98,7 +112,8 @@ class NetworkOptions:
         float | None,
         option(
             "--max-time",
-            min=0.001,
+            parser=parse_timeout,
+            metavar="SECONDS",
             help="Seconds one attempt may take in all, body included.",
             panel=REQUESTS,
         ),
@@ -151,18 +166,29 @@ class NetworkOptions:
     retry_delay: Annotated[
         float,
         option(
-            "--retry-delay", min=0, help="Base of the backoff (full jitter), seconds.", panel=LIMITS
+            "--retry-delay",
+            parser=parse_seconds,
+            metavar="SECONDS",
+            help="Base of the backoff (full jitter), seconds.",
+            panel=LIMITS,
         ),
     ] = DEFAULTS.retry.delay
     retry_max_delay: Annotated[
         float,
-        option("--retry-max-delay", min=0, help="Longest computed wait, seconds.", panel=LIMITS),
+        option(
+            "--retry-max-delay",
+            parser=parse_seconds,
+            metavar="SECONDS",
+            help="Longest computed wait, seconds.",
+            panel=LIMITS,
+        ),
     ] = DEFAULTS.retry.max_delay
     retry_max_time: Annotated[
         float,
         option(
             "--retry-max-time",
-            min=0,
+            parser=parse_seconds,
+            metavar="SECONDS",
             help="No retry starts this many seconds after the first attempt; 0: no limit.",
             panel=LIMITS,
         ),
@@ -191,7 +217,8 @@ class NetworkOptions:
         float,
         option(
             "--grace",
-            min=0,
+            parser=parse_seconds,
+            metavar="SECONDS",
             help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
             panel=LIMITS,
         ),
