@@ -285,7 +285,7 @@ def test_base_url_does_not_admit_other_schemes() -> None:
     assert items(b"ftp://files.example/f\n", defaults=BASE) == [
         BadLine(
             1,
-            "line 1: unsupported scheme 'ftp' (only http and https)",
+            "line 1: unsupported scheme 'ftp' (only http and https): ftp://files.example/f",
             url="ftp://files.example/f",
         )
     ]
@@ -304,10 +304,23 @@ def test_base_url_does_not_admit_other_schemes() -> None:
             "example.com/x",
             "not an absolute URL (no scheme); did you mean https://example.com/x?: example.com/x",
         ),
-        ("file:///etc/passwd", "unsupported scheme 'file' (only http and https)"),
-        ("ftp://files.example/f", "unsupported scheme 'ftp' (only http and https)"),
-        ("javascript:alert(1)", "unsupported scheme 'javascript' (only http and https)"),
+        (
+            "file:///etc/passwd",
+            "unsupported scheme 'file' (only http and https): file:///etc/passwd",
+        ),
+        (
+            "ftp://files.example/f",
+            "unsupported scheme 'ftp' (only http and https): ftp://files.example/f",
+        ),
+        (
+            "javascript:alert(1)",
+            "unsupported scheme 'javascript' (only http and https): javascript:alert(1)",
+        ),
         ("http://", "URL has no host: http://"),
+        # httpx.URL takes these; a socket would wrap 83616 to port 18080.
+        ("http://127.0.0.1:83616/x", "port 83616 is outside 1-65535: http://127.0.0.1:83616/x"),
+        ("http://[::1]:65536/", "port 65536 is outside 1-65535: http://[::1]:65536/"),
+        ("http://h:0/", "port 0 is outside 1-65535: http://h:0/"),
         ("https://[::1/x", "not a valid URL (Invalid port: ':1'): https://[::1/x"),
     ],
 )
@@ -340,7 +353,10 @@ PARAMS_ITEM = "'params.a' must be a string, number or a list of them"
         (ndjson({"url": 1}), "'url' must be a string, got a number"),
         (ndjson({"url": None}), "'url' must be a string, got null"),
         (ndjson({"url": "/relative"}), "not an absolute URL (no scheme): /relative"),
-        (ndjson({"url": "file:///etc/passwd"}), "unsupported scheme 'file' (only http and https)"),
+        (
+            ndjson({"url": "file:///etc/passwd"}),
+            "unsupported scheme 'file' (only http and https): file:///etc/passwd",
+        ),
         (ndjson({"url": URL, "method": 1}), "'method' must be a string, got a number"),
         (ndjson({"url": URL, "method": ""}), "invalid method ''"),
         (ndjson({"url": URL, "method": "GE T"}), "invalid method 'GE T'"),

@@ -26,6 +26,7 @@ from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, RequestSpec
 from hx.redact import redact_url
+from hx.request.urls import check_target
 from hx.settings import Pairs
 from hx.values import TOKEN_CHARS, Shard, check_header
 
@@ -49,7 +50,6 @@ NDJSON_KEYS = (
     "retry",
 )
 DOWNLOAD_KEYS = ("url", "output", "sha256", "checksum", "headers", "id")
-SCHEMES = ("http", "https")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,12 +324,10 @@ def parse_url(text: str, base_url: str | None = None) -> httpx.URL:
     if not url.scheme:
         hint = "; did you mean https://" + text + "?" if "." in text.split("/")[0] else ""
         raise LineError(f"not an absolute URL (no scheme){hint}: {_excerpt(text)}")
-    if url.scheme not in SCHEMES:
-        raise LineError(f"unsupported scheme {url.scheme!r} (only http and https)")
-    if not url.host:
-        raise LineError(f"URL has no host: {_excerpt(text)}")
-    if "%" in url.host:  # httpx percent-encodes what cannot be in a host, e.g. "[bad"
-        raise LineError(f"invalid host in URL: {_excerpt(text)}")
+    try:
+        check_target(url)
+    except ValueError as exc:
+        raise LineError(f"{exc}: {_excerpt(text)}") from None
     return url
 
 
