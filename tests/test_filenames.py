@@ -1,4 +1,4 @@
-"""hx.download.filenames and hx.storage: safe names, unique paths, files never half-written."""
+"""hx.filenames and hx.storage: safe names, unique paths, files never half-written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hx.download.filenames import MAX_NAME_BYTES, safe_name, unique_path
+from hx.filenames import MAX_NAME_BYTES, safe_name, unique_path
 from hx.storage import PartFile, write_atomically
 
 # --- safe_name ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Protocol
 import httpx
 
 from hx.batch.ratelimit import RateLimiter
-from hx.download.filenames import download_name, unique_path
+from hx.filenames import download_name, unique_path
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo, RequestSpec, Result
 from hx.request import redirects

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from hx.batch.retry import parse_retry_after
-from hx.download.filenames import safe_name
+from hx.filenames import safe_name
 from hx.errors import ErrorKind
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result
 from hx.redact import redact_headers, redact_url
