@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from fault_server import Blackhole, FaultServer
-from proxy_servers import ProxyProcess
-from server import TestServer
-from tls_servers import AsgiServer, Certificates, server_context
+
+from support.fault_server import Blackhole, FaultServer
+from support.proxy_servers import ProxyProcess
+from support.server import TestServer
+from support.tls_servers import AsgiServer, Certificates, server_context
 
 if TYPE_CHECKING:
     import trustme

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import hx, records
-from server import TestServer, expected_bytes, expected_text
 from typer.testing import Result as CliResult
 
 from hx import __version__
 from hx.errors import EXIT_CODE_MEANINGS
+from support.cli import hx, records
+from support.server import TestServer, expected_bytes, expected_text
 
 SUMMARY_HEAD = re.compile(
     r"hx: (?P<total>[\d,]+) requests in \d+\.\d\d s \([\d,.]+ req/s\): "

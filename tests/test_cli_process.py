@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server import TestServer
 
 from hx import __version__
+from support.server import TestServer
 
 HX = [sys.executable, "-m", "hx"]
 SUMMARY_HEAD = re.compile(

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import RouteServer, assert_usage_error, hx, isolate, records
-from server import TestServer
 from typer.testing import CliRunner
 
 from hx.cli import app
+from support.cli import RouteServer, assert_usage_error, hx, isolate, records
+from support.server import TestServer
 
 
 @pytest.fixture(autouse=True)

@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cli_support
 import httpx
 import pytest
-from cli_support import records
-from download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
 from typer.testing import Result as CliResult
+
+from support import cli as cli_support
+from support.cli import records
+from support.download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
 
 MiB = 1 << 20
 HX = [sys.executable, "-m", "hx"]

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from hx.batch.engine import Batch, ItemSource
-from hx.errors import ErrorKind
+from hx.batch.engine import Batch
+from hx.batch.feed import ItemSource
+from hx.errors import ErrorKind, OutputError
 from hx.models import BadLine, InputItem, RequestSpec, Result
 from hx.settings import Settings
 
@@ -112,11 +113,82 @@ def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> N
     assert messages.count("interrupted by test before the request started") == 6
 
 
-def test_a_bug_in_a_fetcher_surfaces_instead_of_hanging() -> None:
+@pytest.mark.parametrize("exc", [KeyError("boom"), MemoryError(), RecursionError("deep")])
+def test_an_exception_in_one_request_is_its_record_and_the_batch_goes_on(
+    exc: BaseException,
+) -> None:
     async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
         if spec.line == 3:
-            raise KeyError("boom")
+            raise exc
         return ok(spec)
 
-    with pytest.raises(KeyError):
+    results = run_batch(Settings(concurrency=2), fetcher, specs(10))
+    assert sorted(r.line for r in results) == list(range(1, 11))
+    failed = [r for r in results if not r.ok]
+    assert [r.line for r in failed] == [3]
+    error = failed[0].error
+    assert error is not None and error.kind == ErrorKind.INTERNAL
+    assert error.message.startswith(f"internal error: {type(exc).__name__}")
+    assert error.message.endswith("(a bug in hx: please report it)")
+
+
+def test_a_batch_level_error_from_a_fetcher_ends_the_run() -> None:
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        if spec.line == 3:
+            raise OutputError("disk full")
+        return ok(spec)
+
+    with pytest.raises(OutputError):
         run_batch(Settings(concurrency=2), fetcher, specs(10))
+
+
+def test_a_bug_in_the_input_surfaces_instead_of_hanging() -> None:
+    def items() -> Iterator[InputItem]:
+        yield from specs(2)
+        raise RuntimeError("a reader bug")
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        return ok(spec)
+
+    with pytest.raises(RuntimeError, match="a reader bug"):
+        run_batch(Settings(concurrency=2), fetcher, items())
+
+
+class RecordingJournal:
+    """A journal that notes, for each entry, how many results the consumer had taken."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.entries: list[tuple[int, int]] = []  # (line, results taken when journaled)
+
+    def previous(self, spec: RequestSpec) -> Result | None:
+        return None
+
+    def record(self, spec: RequestSpec, result: Result) -> None:
+        self.entries.append((spec.line, self.taken))
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_request_is_journaled_only_after_its_result_was_handed_over(ordered: bool) -> None:
+    journal = RecordingJournal()
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        await asyncio.sleep(random.random() / 100)
+        return ok(spec)
+
+    async def main() -> list[int]:
+        lines = []
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200))
+        ) as client:
+            batch = Batch(client, Settings(concurrency=4, ordered=ordered), fetcher, journal)
+            async for result in batch.results(ItemSource(specs(20))):
+                assert result.line not in [line for line, _ in journal.entries]
+                journal.taken += 1
+                lines.append(result.line)
+        return lines
+
+    lines = asyncio.run(main())
+    # Each entry was made after its own result (and those before it) were taken.
+    assert [line for line, _ in journal.entries] == lines
+    assert [taken for _, taken in journal.entries] == list(range(1, 21))

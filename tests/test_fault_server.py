@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fault_server import FAULTS, Blackhole, FaultServer, retry_after_date
+
+from support.fault_server import FAULTS, Blackhole, FaultServer, retry_after_date
 
 _VERIFY = ssl.create_default_context()  # only to skip loading the CA bundle per client
 

@@ -21,11 +21,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from fault_server import FaultServer
-from server import RequestLog, TestServer
 from typer.testing import CliRunner
 
 from hx.cli import app
+from support.fault_server import FaultServer
+from support.server import RequestLog, TestServer
 
 HX = [sys.executable, "-m", "hx"]
 

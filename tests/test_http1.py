@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 import trustme
-from http1_server import OK, Reply, ScriptedServer, message, script
-from tls_servers import Certificates, server_context
-from transport_support import HEADER_INJECTIONS, body_parts
 
 from hx.net.http1 import Http1Transport
+from support.http1_server import OK, Reply, ScriptedServer, message, script
+from support.tls_servers import Certificates, server_context
+from support.transport import HEADER_INJECTIONS, body_parts
 
 _PLAIN = ssl.create_default_context()  # http:// tests never use it; built once
 

@@ -24,13 +24,13 @@ import trustme
 from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
 from hpack import NeverIndexedHeaderTuple
-from http1_server import OK, ScriptedServer
 from hyperframe.frame import GoAwayFrame
-from tls_servers import Certificates, server_context
-from transport_support import HEADER_INJECTIONS, LoopbackServer, body_parts
 
 from hx.net.http1 import Http1Transport
 from hx.net.http2 import Http2Transport
+from support.http1_server import OK, ScriptedServer
+from support.tls_servers import Certificates, server_context
+from support.transport import HEADER_INJECTIONS, LoopbackServer, body_parts
 
 Header = tuple[bytes, bytes]
 BIG = bytes(range(256)) * 8192

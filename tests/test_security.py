@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from cli_support import (
+
+from support.cli import (
     SECRET_RESPONSE_HEADERS,
     RouteServer,
     assert_usage_error,
@@ -25,7 +26,7 @@ from cli_support import (
     isolate,
     records,
 )
-from server import TestServer, expected_text
+from support.server import TestServer, expected_text
 
 URL_PASSWORD = "urlpass-Zq71"
 AUTH_PASSWORD = "authpass-Zq72"

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import trustme
-from server import TestServer, expected_bytes, expected_text
+
+from support.server import TestServer, expected_bytes, expected_text
 
 # Building an httpx.Client loads the CA bundle (~45 ms); share one SSLContext instead.
 _VERIFY = ssl.create_default_context()

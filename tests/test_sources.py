@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hx.batch.sources import (
+    MAX_JSON_DEPTH,
     MAX_LINE_BYTES,
     NDJSON_KEYS,
     InputFormat,
@@ -18,6 +21,7 @@ from hx.batch.sources import (
     check_method,
     count_request_lines,
     detect_format,
+    nested_too_deep,
     open_source,
     read_items,
 )
@@ -621,3 +625,34 @@ def test_check_method_rejects(method: str) -> None:
     with pytest.raises(LineError) as info:
         check_method(method)
     assert str(info.value) == f"invalid method {method!r}"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\ab', max_size=4), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@given(_json_values, st.integers(min_value=0, max_value=6))
+def test_nesting_is_measured_outside_strings(value: Any, limit: int) -> None:
+    assert nested_too_deep(json.dumps(value), limit) == (_depth(value) > limit)
+
+
+def test_deeply_nested_line_is_invalid_input_and_reading_goes_on() -> None:
+    deep = b'{"url": "http://h/", "json": ' + b"[" * 1000 + b"]" * 1000 + b"}\n"
+    assert items(deep + ndjson({"url": "http://h/2"})) == [
+        BadLine(1, f"line 1: JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+        RequestSpec(line=2, url="http://h/2"),
+    ]

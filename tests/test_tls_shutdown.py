@@ -18,8 +18,9 @@ from typing import ClassVar
 
 import pytest
 import trustme
-from cli_support import hx, isolate, records
-from server import TestServer, _Handler
+
+from support.cli import hx, isolate, records
+from support.server import TestServer, _Handler
 
 
 class _SlowToCloseHandler(_Handler):

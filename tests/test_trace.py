@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import RouteServer, hx, isolate, records
-from fault_server import FaultServer
-from server import TestServer
+
+from support.cli import RouteServer, hx, isolate, records
+from support.fault_server import FaultServer
+from support.server import TestServer
 
 SENT = re.compile(r"hx: > (?P<method>[A-Z]+) (?P<url>\S+) \(attempt (?P<attempt>\d+)\)")
 ANSWERED = re.compile(

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from proxy_servers import ProxyProcess
-from server import TestServer, expected_bytes
-from tls_servers import AsgiServer, Certificates, server_context
 from typer.testing import CliRunner
 from typer.testing import Result as CliResult
 
 from hx.cli import app
+from support.proxy_servers import ProxyProcess
+from support.server import TestServer, expected_bytes
+from support.tls_servers import AsgiServer, Certificates, server_context
 
 N = 500
 """URLs in the "same list comes back all ok" runs."""

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from server import TestServer
 from typer.testing import CliRunner
 
 from hx.cli import app
+from support.server import TestServer
 
 
 def write_urls(path: Path, urls: list[str]) -> str:

@@ -1,6 +1,6 @@
 """Real HTTP and SOCKS5 proxies for the tests: pproxy (PyPI) in a child process.
 
-``ProxyProcess(listeners)`` runs this file as a script: it starts one pproxy server
+``ProxyProcess(listeners)`` runs this module in a child Python: it starts one pproxy server
 per listener URI on 127.0.0.1 port 0 (``http://127.0.0.1:0`` serves CONNECT and
 absolute-form requests, ``socks5://127.0.0.1:0#user:pass`` is SOCKS5 with
 username/password auth), prints the ports, then one log line per proxied
@@ -24,12 +24,16 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
-from server import Service
+from support.server import Service
 
 __all__ = ["ProxyProcess"]
 
 _STARTUP_TIMEOUT = 20.0
+# The directory holding the ``support`` package: the child runs from it so that
+# ``-m support.proxy_servers`` finds the package.
+_TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
 class ProxyProcess(Service):
@@ -47,7 +51,8 @@ class ProxyProcess(Service):
 
     def start(self) -> ProxyProcess:
         proc = subprocess.Popen(
-            [sys.executable, __file__, *self.listeners],
+            [sys.executable, "-m", "support.proxy_servers", *self.listeners],
+            cwd=_TESTS_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

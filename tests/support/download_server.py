@@ -47,8 +47,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import ClassVar, cast
 from urllib.parse import urlencode
 
-from fault_server import FaultServer, _FaultHandler
-from server import CHUNK_SIZE, _parse_nonneg_int
+from support.fault_server import FaultServer, _FaultHandler
+from support.server import CHUNK_SIZE, _parse_nonneg_int
 
 __all__ = [
     "DEFAULT_SIZE",

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from transport_support import LoopbackServer
+from support.transport import LoopbackServer
 
 Reply = bytes | Callable[[asyncio.StreamWriter], Awaitable[None]]
 """What the server does for one request: send these bytes, or run this (see ``script``)."""

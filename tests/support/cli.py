@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from server import TestServer, _Handler
 from typer.testing import CliRunner
 from typer.testing import Result as CliResult
 
 from hx.cli import app
+from support.server import TestServer, _Handler
 
 __all__ = [
     "SECRET_RESPONSE_HEADERS",

@@ -59,7 +59,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import ClassVar, cast
 
-from server import _TEXT_PLAIN, Service, TestServer, _Handler, _parse_nonneg_int
+from support.server import _TEXT_PLAIN, Service, TestServer, _Handler, _parse_nonneg_int
 
 __all__ = ["FAULTS", "Blackhole", "FaultServer", "retry_after_date"]
 

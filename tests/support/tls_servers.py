@@ -39,7 +39,8 @@ from urllib.parse import parse_qsl
 import trustme
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from server import Service
+
+from support.server import Service
 
 __all__ = ["AsgiServer", "Certificates", "SeenRequest", "server_context"]
 
