@@ -17,13 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hx.client import build_client
 from hx.request.decoding import (
+    ACCEPT_ENCODING,
     MAX_LAYERS,
     STEP,
     BodyDecoder,
     BodyTooLarge,
     decoded_chunks,
 )
+from hx.settings import Settings
 
 
 def deflate(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
@@ -118,8 +121,9 @@ def test_a_body_of_exactly_max_size_passes() -> None:
 def test_max_size_counts_bodies_without_encoding_too() -> None:
     decoder = BodyDecoder([], max_size=10)
     assert list(decoder.feed(b"x" * 10)) == [b"x" * 10]
-    with pytest.raises(BodyTooLarge):
-        list(decoder.feed(b"x"))
+    with pytest.raises(BodyTooLarge) as raised:
+        list(decoder.feed(b"xyz"))
+    assert raised.value.size == 13
 
 
 @pytest.mark.parametrize(
@@ -212,3 +216,13 @@ def test_decoded_chunks_raises_too_large_and_decoding_errors() -> None:
         asyncio.run(_collect(_response([gzip.compress(b"x" * 100)], "gzip"), 99))
     with pytest.raises(httpx.DecodingError):
         asyncio.run(_collect(_response([b"junk"], "gzip")))
+
+
+def test_hx_asks_only_for_the_encodings_it_decodes_unless_told_otherwise() -> None:
+    async def accept_encoding(settings: Settings) -> list[str]:
+        async with build_client(settings, environ={}) as client:
+            return client.headers.get_list("accept-encoding")
+
+    assert asyncio.run(accept_encoding(Settings())) == [ACCEPT_ENCODING]
+    given = Settings(headers=(("accept-encoding", "identity"),))
+    assert asyncio.run(accept_encoding(given)) == ["identity"]

@@ -16,6 +16,7 @@ from hx.net.cookies import load_cookie_jar
 from hx.net.proxies import plan_proxies
 from hx.net.routing import RoutingTransport, transport_factory
 from hx.net.tls import build_ssl_context, shared_ssl_context
+from hx.request.decoding import ACCEPT_ENCODING
 from hx.settings import Settings
 
 
@@ -95,7 +96,13 @@ def check_settings(settings: Settings, environ: Mapping[str, str] = os.environ) 
 
 
 def _default_headers(settings: Settings) -> list[tuple[str, str]]:
-    """hx's User-Agent unless ``-H`` gives one, then the ``-H`` headers."""
+    """hx's User-Agent and Accept-Encoding unless ``-H`` gives them, then the ``-H`` headers.
+
+    Accept-Encoding is set, not left to httpx, which also asks for br and zstd
+    when their libraries happen to be installed: hx decodes only what it can
+    decode with a bound (hx.request.decoding).
+    """
     names = {name.lower() for name, _ in settings.headers}
-    ours = [] if "user-agent" in names else [("User-Agent", user_agent())]
+    defaults = [("User-Agent", user_agent()), ("Accept-Encoding", ACCEPT_ENCODING)]
+    ours = [(name, value) for name, value in defaults if name.lower() not in names]
     return [*ours, *settings.headers]

@@ -18,11 +18,12 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from hx.batch.retry import parse_retry_after
-from hx.filenames import safe_name
 from hx.errors import ErrorKind
+from hx.filenames import safe_name
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result
 from hx.redact import redact_headers, redact_url
 from hx.request import redirects
+from hx.request.decoding import BodyTooLarge, decoded_chunks
 from hx.request.failures import classify
 from hx.settings import Settings
 from hx.storage import PartFile
@@ -176,25 +177,26 @@ class _Body:
 
 
 async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Settings) -> _Body:
-    """Read the decoded body once: count it, cap it at --max-size, keep or save it if asked."""
+    """Read the body once, decoded in bounded pieces: count it, stop it at --max-size,
+    keep or save it if asked. Unkept, it streams through in bounded memory."""
     path = body_path(settings.output_dir, spec) if settings.output_dir is not None else None
     kept: list[bytes] | None = [] if settings.include_body else None
     digest = hashlib.sha256()
     size = 0
     try:
         with PartFile(path) if path is not None else contextlib.nullcontext() as part:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if settings.max_size is not None and size > settings.max_size:
-                    message = f"body exceeds --max-size {settings.max_size} bytes"
-                    return _Body(size=size, error=ErrorInfo(ErrorKind.TOO_LARGE, message))
-                if part is not None:
-                    part.write(chunk)
-                    digest.update(chunk)
-                if kept is not None:
-                    kept.append(chunk)
+            async with contextlib.aclosing(decoded_chunks(response, settings.max_size)) as chunks:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if part is not None:
+                        part.write(chunk)
+                        digest.update(chunk)
+                    if kept is not None:
+                        kept.append(chunk)
             if part is not None:
                 part.commit()
+    except BodyTooLarge as exc:
+        return _Body(size=exc.size, error=ErrorInfo(ErrorKind.TOO_LARGE, str(exc)))
     except OSError as exc:
         message = f"cannot save body to {path}: {exc.strerror or exc}"
         return _Body(size=size, error=ErrorInfo(ErrorKind.IO, message))
