@@ -67,7 +67,7 @@ def test_a_binary_credentials_file_is_a_usage_error_naming_it(
 def test_a_binary_config_file_is_a_usage_error_naming_it(urls: Path, tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(BINARY)
-    assert_usage_error(hx("--config", path, "fetch", urls), str(path), "not a UTF-8 text file")
+    assert_usage_error(hx("--config", path, "fetch", urls), str(path), "not a text file in utf-8")
 
 
 def test_a_deeply_nested_ndjson_line_is_invalid_input_and_the_batch_goes_on(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hx.batch.engine import Batch
-from hx.batch.feed import ItemSource
+from hx.batch.feed import ItemSource, ThreadedItemSource
 from hx.errors import ErrorKind, OutputError
 from hx.models import BadLine, InputItem, RequestSpec, Result
 from hx.settings import Settings
@@ -142,16 +142,26 @@ def test_a_batch_level_error_from_a_fetcher_ends_the_run() -> None:
         run_batch(Settings(concurrency=2), fetcher, specs(10))
 
 
-def test_a_bug_in_the_input_surfaces_instead_of_hanging() -> None:
+@pytest.mark.parametrize("source", [ItemSource, ThreadedItemSource])
+def test_a_bug_in_the_input_surfaces_instead_of_hanging(source: type[ItemSource]) -> None:
+    """The input thread once swallowed RecursionError (a RuntimeError) and never said "end"."""
+
     def items() -> Iterator[InputItem]:
         yield from specs(2)
-        raise RuntimeError("a reader bug")
+        raise RecursionError("a reader bug")
 
     async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
         return ok(spec)
 
-    with pytest.raises(RuntimeError, match="a reader bug"):
-        run_batch(Settings(concurrency=2), fetcher, items())
+    async def main() -> list[Result]:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200))
+        ) as client:
+            batch = Batch(client, Settings(concurrency=2), fetcher)
+            return [result async for result in batch.results(source(items()))]
+
+    with pytest.raises(RecursionError, match="a reader bug"):
+        asyncio.run(asyncio.wait_for(main(), 10))
 
 
 class RecordingJournal:

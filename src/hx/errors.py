@@ -90,6 +90,8 @@ class ErrorKind(enum.StrEnum):
     """The body grew past --max-size."""
     INTERRUPTED = "interrupted"
     """hx was stopped before this request finished."""
+    INTERNAL = "internal"
+    """hx failed while handling this request (a bug, or memory ran out); the batch went on."""
 
 
 class HxError(Exception):
@@ -114,3 +116,9 @@ class OutputError(HxError):
 
 class LineError(ValueError):
     """One input line cannot become a request; becomes an ``invalid_input`` record."""
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """How an exception hx did not expect is reported: the same words everywhere."""
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"internal error: {reason} (a bug in hx: please report it)"

@@ -34,6 +34,9 @@ class PartFile:
     def write(self, data: bytes) -> None:
         self._file.write(data)
 
+    def flush(self) -> None:
+        self._file.flush()
+
     def commit(self) -> None:
         self._file.close()
         os.replace(self.part_path, self.path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Protocol
@@ -24,9 +23,11 @@ import httpx
 
 from hx import trace
 from hx.batch import retry
+from hx.batch.feed import ItemSource
 from hx.batch.ratelimit import HostPause, RateLimiter
-from hx.errors import ErrorKind, InputError
+from hx.errors import ErrorKind, HxError
 from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result
+from hx.request.failures import internal_error
 from hx.request.fetch import bad_line_result, failed_result, fetch, interrupted_result
 from hx.settings import RetryPolicy, Settings
 
@@ -42,82 +43,6 @@ class Journal(Protocol):
     def record(self, spec: RequestSpec, result: Result) -> None: ...
 
 
-class ItemSource:
-    """Input items for the dispatcher: ``take()`` the next, ``drain()`` what is left."""
-
-    def __init__(self, items: Iterable[InputItem]) -> None:
-        self._items = iter(items)
-
-    async def take(self) -> InputItem | None:
-        """The next item, or None at the end. Reading a regular file never blocks for long."""
-        try:
-            return next(self._items, None)
-        except OSError as exc:
-            raise InputError(f"reading input failed: {exc.strerror or exc}") from exc
-
-    def drain(self) -> list[InputItem]:
-        """Items already read from the input but never taken (after a stop)."""
-        return []
-
-    def close(self) -> None:
-        """Stop reading; safe to call more than once."""
-
-
-class ThreadedItemSource(ItemSource):
-    """Reads a pipe or terminal in a daemon thread so the event loop never blocks on it.
-
-    At most ``read_ahead`` items wait in the queue. The thread is a daemon
-    because a read from a silent pipe cannot be interrupted: it must not keep
-    the process alive after hx is done.
-    """
-
-    _END = object()
-
-    def __init__(self, items: Iterable[InputItem], read_ahead: int = 64) -> None:
-        super().__init__(items)
-        self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self._room = threading.Semaphore(read_ahead)
-        self._closed = threading.Event()
-        threading.Thread(target=self._read, name="hx-input", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for item in self._items:
-                self._room.acquire()
-                if self._closed.is_set():
-                    return
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, self._END)
-        except OSError as exc:
-            error = InputError(f"reading input failed: {exc.strerror or exc}")
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, error)
-        except RuntimeError:
-            pass  # the event loop closed under us: hx is exiting anyway
-
-    async def take(self) -> InputItem | None:
-        entry = await self._queue.get()
-        if entry is self._END:
-            self._queue.put_nowait(entry)
-            return None
-        if isinstance(entry, InputError):
-            raise entry
-        self._room.release()
-        return entry  # type: ignore[return-value]
-
-    def drain(self) -> list[InputItem]:
-        items = []
-        while not self._queue.empty():
-            entry = self._queue.get_nowait()
-            if isinstance(entry, RequestSpec | BadLine):
-                items.append(entry)
-        return items
-
-    def close(self) -> None:
-        self._closed.set()
-        self._room.release()  # wake the thread if it waits for room
-
-
 class _Host:
     """What hx keeps per host: its connection slots, its rate and its pause."""
 
@@ -129,7 +54,9 @@ class _Host:
         self.pause = HostPause()
 
 
-_Outcome = tuple[int, Result] | BaseException | None
+_Finished = tuple[int, Result, RequestSpec | None]
+"""``(seq, result, spec to journal once the result is handed over, if any)``."""
+_Outcome = _Finished | BaseException | None
 
 
 class Batch:
@@ -180,24 +107,26 @@ class Batch:
 
         A backlog permit is returned when a result is handed over, not when its
         request ends, so results waiting for a slow reader or for their turn in
-        ``ordered`` output count against the backlog too.
+        ``ordered`` output count against the backlog too. A request is journaled
+        only when the consumer comes back for the next result, that is, after
+        it has written this one: a kill at any moment loses no record.
         """
         dispatcher = asyncio.create_task(self._dispatch(source), name="hx-dispatcher")
-        pending: dict[int, Result] = {}
+        pending: dict[int, _Finished] = {}
         next_to_emit = 0
         try:
             while (outcome := await self._out.get()) is not None:
                 if isinstance(outcome, BaseException):
                     raise outcome
-                seq, result = outcome
                 if not self._settings.ordered:
-                    self._admitted.release()
-                    yield result
+                    yield self._hand_over(outcome)
+                    self._journal_after(outcome)
                     continue
-                pending[seq] = result
+                pending[outcome[0]] = outcome
                 while next_to_emit in pending:
-                    self._admitted.release()
-                    yield pending.pop(next_to_emit)
+                    finished = pending.pop(next_to_emit)
+                    yield self._hand_over(finished)
+                    self._journal_after(finished)
                     next_to_emit += 1
         finally:
             source.close()
@@ -205,6 +134,15 @@ class Batch:
             for task in leftovers:
                 task.cancel()
             await asyncio.gather(*leftovers, return_exceptions=True)
+
+    def _hand_over(self, finished: _Finished) -> Result:
+        self._admitted.release()
+        return finished[1]
+
+    def _journal_after(self, finished: _Finished) -> None:
+        _seq, result, spec = finished
+        if self._journal is not None and spec is not None:
+            self._journal.record(spec, result)
 
     async def _dispatch(self, source: ItemSource) -> None:
         """Admit input until it ends or stop(); then let admitted requests finish."""
@@ -221,7 +159,7 @@ class Batch:
             await admission
         except asyncio.CancelledError:
             pass
-        except InputError as exc:
+        except Exception as exc:  # noqa: BLE001 - unreadable input, or a bug: surface it
             await self._out.put(exc)
             return
         while self._tasks:
@@ -253,8 +191,8 @@ class Batch:
         self._next_seq += 1
         return seq
 
-    async def _emit(self, seq: int, result: Result) -> None:
-        await self._out.put((seq, result))
+    async def _emit(self, seq: int, result: Result, journal: RequestSpec | None = None) -> None:
+        await self._out.put((seq, result, journal))
 
     async def _complete(self, seq: int, item: InputItem) -> None:
         if isinstance(item, BadLine):
@@ -265,9 +203,7 @@ class Batch:
             await self._emit(seq, previous)
             return
         result = await self._run(item)
-        if self._journal is not None and not _interrupted(result):
-            self._journal.record(item, result)
-        await self._emit(seq, result)
+        await self._emit(seq, result, journal=None if _interrupted(result) else item)
 
     def _unstarted(self, item: InputItem) -> Result:
         if isinstance(item, BadLine):
@@ -339,6 +275,10 @@ class Batch:
             self._in_flight.add(scope)
             try:
                 return await self._fetcher(self._client, spec, self._settings)
+            except HxError:
+                raise  # the batch's own machinery failed (output unwritable): end the run
+            except Exception as exc:  # noqa: BLE001 - one request's failure, never the batch's
+                return failed_result(spec, internal_error(exc))
             finally:
                 self._in_flight.discard(scope)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -32,8 +33,11 @@ def identity_key(spec: RequestSpec) -> str:
 class FileJournal:
     """The journal at ``path``: what earlier runs finished, and an append handle."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, before_write: Callable[[], None] | None = None) -> None:
+        """``before_write`` runs before each entry is written: the records writer's
+        flush, so that no entry is ever on disk before its record."""
         self.path = path
+        self._before_write = before_write
         self._done: dict[str, int | None] = {}
         self.torn_lines = 0
         needs_newline = self._load()
@@ -81,6 +85,8 @@ class FileJournal:
             "status": result.status,
             "url": redact_url(spec.url),
         }
+        if self._before_write is not None:
+            self._before_write()
         try:
             self._file.write(json.dumps(entry, separators=(",", ":")) + "\n")
             self._file.flush()

@@ -10,7 +10,13 @@ import typer.core
 
 from hx import __version__
 from hx.cli.config import ConfigError, default_config_path, load_config
-from hx.errors import EXIT_CODE_MEANINGS, ExitCode, HxError, UsageError
+from hx.errors import (
+    EXIT_CODE_MEANINGS,
+    ExitCode,
+    HxError,
+    UsageError,
+    internal_error_message,
+)
 
 
 class _Group(typer.core.TyperGroup):
@@ -42,11 +48,14 @@ class _Group(typer.core.TyperGroup):
                 args, prog_name, complete_var, False, windows_expand_args, **extra
             )
             code = result if isinstance(result, int) else 0
-        except Exception as exc:
-            if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
-                raise  # not one of click's usage errors (typer vendors its own click)
-            code = int(exc.exit_code)
-            sys.stderr.write(_usage_message(exc))
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+                # One of click's usage errors (typer vendors its own click).
+                code = int(exc.exit_code)
+                sys.stderr.write(_usage_message(exc))
+            else:
+                code = int(ExitCode.INTERNAL)
+                sys.stderr.write(f"hx: error: {internal_error_message(exc)}\n")
         if standalone_mode:
             raise SystemExit(code)
         return code
@@ -142,7 +151,7 @@ def config_defaults(
         return None
     if path is None:
         path = default_config_path()
-        if not path.exists():
+        if not _visible(path):
             if profile is not None:
                 raise UsageError(f"--profile {profile}: no config file at {path}")
             return None
@@ -165,6 +174,14 @@ def config_defaults(
                     raise ConfigError(f"config {path}: {where} has no option {key!r}")
                 defaults[name].update(_checked(ctx, commands[name], key, value, path))
     return defaults
+
+
+def _visible(path: Path) -> bool:
+    """Whether the default config file exists; a directory we may not enter hides it."""
+    try:
+        return path.exists()
+    except PermissionError:
+        return False
 
 
 def _param(command: Any, key: str) -> Any:

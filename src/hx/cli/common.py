@@ -12,7 +12,7 @@ from rich.console import Console
 
 from hx import console
 from hx.cli.options import NetworkOptions
-from hx.errors import ExitCode, HxError, LineError, UsageError
+from hx.errors import ExitCode, HxError, LineError, UsageError, internal_error_message
 from hx.models import Result
 from hx.redact import SECRET_HEADERS
 from hx.run.records import OutputClosed
@@ -138,5 +138,5 @@ def exit_code_of(err: Console, run: Callable[[], ExitCode]) -> int:
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        console.error(err, f"internal error: {type(exc).__name__}: {exc} (please report this)")
+        console.error(err, internal_error_message(exc))
         return int(ExitCode.INTERNAL)

@@ -68,7 +68,9 @@ def load_config(path: Path, profile: str | None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"config {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {path}: not a text file in utf-8") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: {exc}") from exc
     profiles = data.pop("profiles", {})
     if not isinstance(profiles, dict):

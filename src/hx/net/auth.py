@@ -49,7 +49,8 @@ def build_auth(options: AuthOptions) -> httpx.Auth | None:
     if options.netrc or options.netrc_file is not None:
         try:
             return httpx.NetRCAuth(str(options.netrc_file) if options.netrc_file else None)
-        except (OSError, netrc.NetrcParseError) as exc:
+        except (OSError, netrc.NetrcParseError, UnicodeDecodeError) as exc:
             name = options.netrc_file or "~/.netrc"
-            raise UsageError(f"--netrc {name}: {exc}") from exc
+            reason = "not a text file" if isinstance(exc, UnicodeDecodeError) else exc
+            raise UsageError(f"--netrc {name}: {reason}") from exc
     return None

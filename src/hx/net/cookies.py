@@ -18,8 +18,10 @@ def load_cookie_jar(path: Path | None) -> http.cookiejar.CookieJar:
     if path.exists():
         try:
             jar.load(ignore_discard=True)
-        except (OSError, http.cookiejar.LoadError) as exc:
-            raise UsageError(f"--cookie-jar {path}: {exc}") from exc
+        except (OSError, http.cookiejar.LoadError, UnicodeDecodeError) as exc:
+            # A binary or mis-encoded file is not a cookies.txt: say so, naming it.
+            reason = "not a text file" if isinstance(exc, UnicodeDecodeError) else exc
+            raise UsageError(f"--cookie-jar {path}: {reason}") from exc
     return jar
 
 

@@ -9,8 +9,9 @@ from typing import TypeVar
 
 import httpx
 
-from hx.errors import ErrorKind
+from hx.errors import ErrorKind, internal_error_message
 from hx.models import ErrorInfo
+from hx.redact import redact_url
 from hx.request.redirects import RedirectRefused
 
 E = TypeVar("E", bound=BaseException)
@@ -51,6 +52,12 @@ def classify(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, OSError):
         return ErrorInfo(ErrorKind.IO, _message(exc))
     raise exc
+
+
+def internal_error(exc: BaseException) -> ErrorInfo:
+    """The record's ``error`` for an exception hx did not expect (a bug, or memory ran
+    out): the request fails, the batch goes on."""
+    return ErrorInfo(ErrorKind.INTERNAL, redact_url(internal_error_message(exc)))
 
 
 def _find_in_chain(exc: BaseException, kind: type[E], with_errno: bool = False) -> E | None:

@@ -57,6 +57,14 @@ class RecordWriter:
             raise OutputError(f"cannot write records: {exc.strerror or exc}") from exc
         self.written += 1
 
+    def flush(self) -> None:
+        """Hand every record written so far to the OS (stdout is flushed per record)."""
+        if self._part is not None:
+            try:
+                self._part.flush()
+            except OSError as exc:
+                raise OutputError(f"cannot write records: {exc.strerror or exc}") from exc
+
     def close(self) -> None:
         """Put the records file in place; every record written so far is in it.
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from hx.batch.engine import Batch, Fetcher, ItemSource, ThreadedItemSource
+from hx.batch.engine import Batch, Fetcher
+from hx.batch.feed import ItemSource, ThreadedItemSource
 from hx.batch.journal import FileJournal
 from hx.batch.sources import (
     InputFormat,
@@ -125,30 +126,30 @@ async def run_batch(
     ``count_lines_of`` is a file whose request lines give the progress total.
     """
     builder = SummaryBuilder()
-    journal = FileJournal(job.journal) if job.journal else None
-    try:
-        async with build_client(job.settings) as client:
-            batch = Batch(client, job.settings, fetcher, journal)
-            source = ThreadedItemSource(items) if blocking else ItemSource(items)
-            counting = count_lines_in_background(count_lines_of, progress)
-            try:
-                with (
-                    handle_stop_signals(_stopper(batch, job.settings.grace, notify)) as received,
-                    RecordWriter(job.output_file) as writer,
-                ):
-                    async for result in batch.results(source):
-                        if job.write_records:
-                            writer.write(result)
-                        builder.add(result)
-                        progress.advance(result)
-            finally:
-                if counting is not None:
-                    counting.cancel()
-                if job.settings.cookie_jar is not None:
-                    save_cookie_jar(client.cookies.jar, job.settings.cookie_jar)
-    finally:
-        if journal is not None:
-            journal.close()
+    with RecordWriter(job.output_file) as writer:
+        # A request is journaled only once its record is out of hx's buffers.
+        journal = FileJournal(job.journal, before_write=writer.flush) if job.journal else None
+        try:
+            async with build_client(job.settings) as client:
+                batch = Batch(client, job.settings, fetcher, journal)
+                source = ThreadedItemSource(items) if blocking else ItemSource(items)
+                counting = count_lines_in_background(count_lines_of, progress)
+                try:
+                    stopper = _stopper(batch, job.settings.grace, notify)
+                    with handle_stop_signals(stopper) as received:
+                        async for result in batch.results(source):
+                            if job.write_records:
+                                writer.write(result)
+                            builder.add(result)
+                            progress.advance(result)
+                finally:
+                    if counting is not None:
+                        counting.cancel()
+                    if job.settings.cookie_jar is not None:
+                        save_cookie_jar(client.cookies.jar, job.settings.cookie_jar)
+        finally:
+            if journal is not None:
+                journal.close()
     summary = builder.build()
     if job.summary_json is not None and summary.total:
         write_summary(job.summary_json, summary)
