@@ -15,6 +15,7 @@ import pytest
 import trustme
 
 from hx.net.http1 import Http1Transport
+from hx.net.http1_state import TRANSITIONS, Event, State, advance
 from support.http1_server import OK, Reply, ScriptedServer, message, script
 from support.tls_servers import Certificates, server_context
 from support.transport import HEADER_INJECTIONS, body_parts
@@ -331,66 +332,6 @@ def test_connect_refused(refused_url: str) -> None:
 # -- the pool ------------------------------------------------------------------
 
 
-def test_pool_limit_queues_requests_on_one_connection() -> None:
-    async def main() -> None:
-        slow = script(OK[:10], OK[10:], delay=0.05)
-        async with ScriptedServer(slow, OK, OK) as server, client(max_connections=1) as http:
-            responses = await asyncio.gather(*(http.get(server.url()) for _ in range(3)))
-        assert [r.content for r in responses] == [b"ok"] * 3
-        assert server.requests_per_connection == [3]
-
-    asyncio.run(main())
-
-
-def test_pool_timeout_while_the_only_connection_is_busy() -> None:
-    async def main() -> None:
-        held = message("HTTP/1.1 200 OK", "Content-Length: 10", body=b"12345")
-        async with ScriptedServer(held, OK) as server, client(max_connections=1) as http:
-            async with http.stream("GET", server.url()):
-                with pytest.raises(httpx.PoolTimeout):
-                    await http.get(server.url(), timeout=httpx.Timeout(2.0, pool=0.2))
-            # The body was left unread: that connection goes, a new one serves.
-            assert (await http.get(server.url())).content == b"ok"
-        assert server.requests_per_connection == [1, 1]
-
-    asyncio.run(main())
-
-
-def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
-    """hx's --max-time cancels a request; if that happens just as a connection is freed
-    for it, the next request in the queue must get the connection instead."""
-
-    async def main() -> None:
-        async with ScriptedServer(OK, OK) as server, client(max_connections=1) as http:
-            async with http.stream("GET", server.url()) as first:
-                waiting = [asyncio.create_task(http.get(server.url())) for _ in range(2)]
-                await asyncio.sleep(0.01)  # both queue for the one connection
-                await first.aread()  # the end of the body frees the connection ...
-                waiting[0].cancel()  # ... for waiting[0], cancelled before it can run
-            assert (await asyncio.wait_for(waiting[1], 1)).content == b"ok"
-            with pytest.raises(asyncio.CancelledError):
-                await waiting[0]
-        assert server.requests_per_connection == [2]
-
-    asyncio.run(main())
-
-
-def test_at_the_limit_an_idle_connection_to_another_origin_is_evicted() -> None:
-    async def main() -> None:
-        async with (
-            ScriptedServer(OK) as a,
-            ScriptedServer(OK) as b,
-            client(max_connections=1) as http,
-        ):
-            assert (await http.get(a.url())).content == b"ok"
-            assert (await http.get(b.url())).content == b"ok"
-            await asyncio.wait_for(a.peers[0].hung_up.wait(), 1)
-            assert not b.peers[0].hung_up.is_set()
-        assert (a.requests_per_connection, b.requests_per_connection) == ([1], [1])
-
-    asyncio.run(main())
-
-
 @pytest.mark.parametrize(
     "first",
     [
@@ -447,32 +388,6 @@ def test_large_body_streams_intact() -> None:
     asyncio.run(main())
 
 
-def test_aclose_closes_idle_connections() -> None:
-    async def main() -> None:
-        transport = Http1Transport(_PLAIN, 4)
-        async with ScriptedServer(OK) as server, httpx.AsyncClient(transport=transport) as http:
-            assert (await http.get(server.url())).content == b"ok"
-            assert not server.peers[0].hung_up.is_set()
-            await transport.aclose()
-            await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
-
-    asyncio.run(main())
-
-
-def test_aclose_fails_a_request_waiting_for_room() -> None:
-    async def main() -> None:
-        async with ScriptedServer(OK) as server, client(max_connections=1) as http:
-            async with http.stream("GET", server.url()):
-                waiting = asyncio.create_task(http.get(server.url()))
-                await asyncio.sleep(0.01)  # it queues for the one connection
-                await http.aclose()
-                with pytest.raises(RuntimeError, match="^the transport is closed$"):
-                    await waiting
-        assert server.requests_per_connection == [1]
-
-    asyncio.run(main())
-
-
 def test_https(tls_ca: trustme.CA, tls_certs: Certificates) -> None:
     async def main() -> None:
         context = ssl.create_default_context()
@@ -487,3 +402,22 @@ def test_https(tls_ca: trustme.CA, tls_certs: Certificates) -> None:
         assert server.requests_per_connection == [2]
 
     asyncio.run(main())
+
+
+# -- the connection's states ---------------------------------------------------
+
+
+def test_every_state_is_reachable_and_only_idle_takes_a_request() -> None:
+    reached, frontier = {State.CONNECTING}, [State.CONNECTING]
+    while frontier:
+        for target in TRANSITIONS[frontier.pop()].values():
+            if target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    assert reached == set(State)
+    assert [state for state in State if Event.SEND in TRANSITIONS[state]] == [State.IDLE]
+
+
+def test_a_transition_missing_from_the_table_is_a_bug() -> None:
+    with pytest.raises(RuntimeError, match="no transition IDLE -HEAD->"):
+        advance(State.IDLE, Event.HEAD)

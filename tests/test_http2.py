@@ -1,201 +1,28 @@
-"""hx.net.http2.Http2Transport against a scripted HTTP/2 server on 127.0.0.1.
-
-``H2Server`` speaks h2's server side in the test's own event loop. Each request
-stream runs the server's ``handler`` (default ``ok``: 200 "ok" once the request
-has ended); a test may also drive a stream itself through its ``Peer``: answer
-it, reset it, send GOAWAY, close the socket. The server records every
-connection, each stream's request headers (as its HPACK decoder saw them) and
-body, the streams the client reset, and the most streams open at once.
-"""
+"""hx.net.http2.Http2Transport against a scripted HTTP/2 server on 127.0.0.1
+(``H2Server``, tests/support/h2_server.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 
-import h2.config
-import h2.connection
-import h2.events
 import httpx
 import pytest
 import trustme
 from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
 from hpack import NeverIndexedHeaderTuple
-from hyperframe.frame import GoAwayFrame
 
 from hx.net.http1 import Http1Transport
 from hx.net.http2 import Http2Transport
+from support.h2_server import H2Server, Header, Peer, Stream, hold, ok, slow
 from support.http1_server import OK, ScriptedServer
 from support.tls_servers import Certificates, server_context
-from support.transport import HEADER_INJECTIONS, LoopbackServer, body_parts
+from support.transport import HEADER_INJECTIONS, body_parts
 
-Header = tuple[bytes, bytes]
 BIG = bytes(range(256)) * 8192
 """2 MiB: twice the stream window hx gives the server."""
-Handler = Callable[["Peer", "Stream"], Awaitable[None]]
-"""What the server does with a request stream (it may also return and leave it to the test)."""
-
-
-@dataclass
-class Stream:
-    """One request stream as the server received it."""
-
-    id: int
-    headers: list[Header]
-    body: bytearray = field(default_factory=bytearray)
-    complete: asyncio.Event = field(default_factory=asyncio.Event)
-    """The client ended its side of the stream."""
-    reset_code: int | None = None
-    """The error code of the client's RST_STREAM, if it sent one."""
-
-    @property
-    def path(self) -> bytes:
-        return dict(self.headers)[b":path"]
-
-
-class Peer:
-    """One connection the server accepted, and the means to answer on it."""
-
-    def __init__(self, writer: asyncio.StreamWriter, settings: dict[SettingCodes, int]) -> None:
-        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
-        self.h2 = h2.connection.H2Connection(config)
-        self.writer = writer
-        self.streams: dict[int, Stream] = {}
-        self.most_open = 0
-        self.hung_up = asyncio.Event()
-        """The connection reached its end of file: the client closed it (or the test did)."""
-        self.tasks: list[asyncio.Task[None]] = []
-        self.window = asyncio.Event()
-        """Set whenever the client may have given more flow-control credit."""
-        self.h2.initiate_connection()
-        if settings:
-            self.h2.update_settings(settings)  # in force once the client acknowledges them
-        self.flush()
-
-    def flush(self) -> None:
-        self.writer.write(self.h2.data_to_send())
-
-    async def respond(
-        self,
-        stream: Stream,
-        *pieces: bytes,
-        status: int = 200,
-        headers: Sequence[Header] = (),
-        end: bool = True,
-        delay: float = 0.0,
-    ) -> None:
-        """The response head, then ``pieces`` ``delay`` seconds apart, then (if ``end``) its end."""
-        self.h2.send_headers(stream.id, [(b":status", b"%d" % status), *headers])
-        self.flush()
-        for index, piece in enumerate(pieces):
-            if index and delay:
-                await asyncio.sleep(delay)
-            await self.send(stream, piece)
-        if end:
-            self.h2.end_stream(stream.id)
-            self.flush()
-
-    async def send(self, stream: Stream, data: bytes) -> None:
-        """DATA frames for ``data``, each as soon as the client's windows allow."""
-        view = memoryview(data)
-        while view:
-            room = min(
-                len(view),
-                self.h2.local_flow_control_window(stream.id),
-                self.h2.max_outbound_frame_size,
-            )
-            if room <= 0:
-                self.window.clear()
-                await self.window.wait()
-                continue
-            self.h2.send_data(stream.id, bytes(view[:room]))
-            view = view[room:]
-            self.flush()
-            await self.writer.drain()
-
-    def reset(self, stream: Stream, code: ErrorCodes = ErrorCodes.INTERNAL_ERROR) -> None:
-        self.h2.reset_stream(stream.id, code)
-        self.flush()
-
-    def goaway(self, last_stream_id: int) -> None:
-        """A graceful GOAWAY, written past h2, which would send nothing more after it
-        (python-hyper/h2#1181): streams up to ``last_stream_id`` may still be answered."""
-        frame = GoAwayFrame(0)
-        frame.last_stream_id = last_stream_id
-        self.flush()
-        self.writer.write(frame.serialize())
-
-    def receive(self, data: bytes, handler: Handler) -> None:
-        for event in self.h2.receive_data(data):
-            if isinstance(event, h2.events.RequestReceived):
-                stream = self.streams[event.stream_id] = Stream(event.stream_id, event.headers)
-                self.tasks.append(asyncio.create_task(handler(self, stream)))
-            elif isinstance(event, h2.events.DataReceived):
-                self.streams[event.stream_id].body += event.data
-                self.h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            elif isinstance(event, h2.events.StreamEnded):
-                self.streams[event.stream_id].complete.set()
-            elif isinstance(event, h2.events.StreamReset):
-                self.streams[event.stream_id].reset_code = event.error_code
-            elif isinstance(event, h2.events.WindowUpdated | h2.events.RemoteSettingsChanged):
-                self.window.set()
-        self.most_open = max(self.most_open, self.h2.open_inbound_streams)
-        self.flush()
-
-
-async def ok(peer: Peer, stream: Stream) -> None:
-    await stream.complete.wait()
-    await peer.respond(stream, b"ok")
-
-
-async def slow(peer: Peer, stream: Stream) -> None:
-    """``ok`` 50 ms late: requests started together are open together."""
-    await asyncio.sleep(0.05)
-    await ok(peer, stream)
-
-
-async def hold(peer: Peer, stream: Stream) -> None:
-    """Answer nothing: the test drives this stream itself, or leaves it unanswered."""
-
-
-class H2Server(LoopbackServer):
-    """An HTTP/2 server on 127.0.0.1: h2c (prior knowledge), or TLS with ``ssl_context``."""
-
-    def __init__(
-        self,
-        handler: Handler = ok,
-        settings: dict[SettingCodes, int] | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        settings_delay: float = 0.0,
-    ) -> None:
-        super().__init__(ssl_context)
-        self.handler = handler
-        self.peers: list[Peer] = []
-        self._settings = settings or {}
-        self._settings_delay = settings_delay
-        """Seconds before the server's preface (SETTINGS), as a round trip would take."""
-
-    @property
-    def streams(self) -> list[Stream]:
-        return [stream for peer in self.peers for stream in peer.streams.values()]
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(self._settings_delay)
-        peer = Peer(writer, self._settings)
-        self.peers.append(peer)
-        try:
-            while data := await reader.read(1 << 16):
-                peer.receive(data, self.handler)
-            peer.hung_up.set()
-        finally:
-            for task in peer.tasks:
-                task.cancel()
-            outcomes = await asyncio.gather(*peer.tasks, return_exceptions=True)
-            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
-            assert not errors, f"stream handler raised: {errors!r}"
 
 
 def client(
@@ -431,34 +258,6 @@ def test_max_concurrent_streams_opens_more_connections() -> None:
     asyncio.run(main())
 
 
-def test_pool_limit_waits_for_the_one_stream() -> None:
-    async def main() -> None:
-        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
-        async with H2Server(slow, settings) as server, client(max_connections=1) as http:
-            await http.get(server.url())  # hx has the server's SETTINGS from now on
-            responses = await asyncio.gather(http.get(server.url()), http.get(server.url()))
-        assert [r.content for r in responses] == [b"ok", b"ok"]
-        assert [(len(peer.streams), peer.most_open) for peer in server.peers] == [(3, 1)]
-
-    asyncio.run(main())
-
-
-def test_pool_timeout_while_the_one_stream_is_held() -> None:
-    async def main() -> None:
-        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
-        async with H2Server(settings=settings) as server, client(max_connections=1) as http:
-            await http.get(server.url())  # hx has the server's SETTINGS from now on
-            server.handler = hold
-            held = asyncio.create_task(http.get(server.url()))
-            await until(lambda: len(server.streams) == 2)
-            with pytest.raises(httpx.PoolTimeout):
-                await http.get(server.url(), timeout=httpx.Timeout(2.0, pool=0.2))
-            await server.peers[0].respond(server.streams[1], b"ok")
-            assert (await held).content == b"ok"
-
-    asyncio.run(main())
-
-
 def test_cancelling_the_request_that_connects_leaves_the_others_waiting_to_connect() -> None:
     async def main() -> None:
         async with H2Server(settings_delay=0.1) as server, client() as http:
@@ -528,17 +327,6 @@ def test_the_pool_timeout_is_a_deadline_not_reset_by_each_wake_up() -> None:
             assert asyncio.get_running_loop().time() - started < 0.5
             busy = False
             await asyncio.gather(*workers)
-
-    asyncio.run(main())
-
-
-def test_at_the_limit_an_idle_connection_to_another_origin_is_evicted() -> None:
-    async def main() -> None:
-        async with H2Server() as a, H2Server() as b, client(max_connections=1) as http:
-            assert (await http.get(a.url())).content == b"ok"
-            assert (await http.get(b.url())).content == b"ok"
-            await asyncio.wait_for(a.peers[0].hung_up.wait(), 1)
-            assert not b.peers[0].hung_up.is_set()
 
     asyncio.run(main())
 
@@ -744,37 +532,5 @@ def test_https_without_h2_in_alpn_falls_back_to_http1(
             for peer in server.peers:
                 await asyncio.wait_for(peer.hung_up.wait(), 1)
         assert [(r.http_version, r.content) for r in responses] == [("HTTP/1.1", b"ok")] * 2
-
-    asyncio.run(main())
-
-
-def test_aclose_closes_connections() -> None:
-    async def main() -> None:
-        async with H2Server() as server, client() as http:
-            assert (await http.get(server.url())).content == b"ok"
-            assert not server.peers[0].hung_up.is_set()
-            await http.aclose()
-            await asyncio.wait_for(server.peers[0].hung_up.wait(), 1)
-
-    asyncio.run(main())
-
-
-def test_aclose_fails_a_request_waiting_for_room() -> None:
-    async def head_only(peer: Peer, stream: Stream) -> None:
-        await peer.respond(stream, end=False)
-
-    async def main() -> None:
-        settings = {SettingCodes.MAX_CONCURRENT_STREAMS: 1}
-        async with (
-            H2Server(head_only, settings) as server,
-            client(max_connections=1) as http,
-        ):
-            async with http.stream("GET", server.url()):
-                waiting = asyncio.create_task(http.get(server.url()))
-                await asyncio.sleep(0.01)  # it queues for the one stream
-                await http.aclose()
-                with pytest.raises(RuntimeError, match="^the transport is closed$"):
-                    await waiting
-        assert [len(peer.streams) for peer in server.peers] == [1]
 
     asyncio.run(main())

@@ -64,11 +64,20 @@ class Peer:
 
 
 class ScriptedServer(LoopbackServer):
-    """A raw HTTP/1.1 server on 127.0.0.1 that sends exactly the replies it is given."""
+    """A raw HTTP/1.1 server on 127.0.0.1 that sends exactly the replies it is given.
 
-    def __init__(self, *replies: Reply, ssl_context: ssl.SSLContext | None = None) -> None:
+    Or, given ``answer``, the reply ``answer`` picks for each request (its bytes).
+    """
+
+    def __init__(
+        self,
+        *replies: Reply,
+        ssl_context: ssl.SSLContext | None = None,
+        answer: Callable[[bytes], Reply] | None = None,
+    ) -> None:
         super().__init__(ssl_context)
         self.replies = deque(replies)
+        self.answer = answer
         self.peers: list[Peer] = []
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -86,8 +95,9 @@ class ScriptedServer(LoopbackServer):
         try:
             # Read at least once: a client that closes at once still shows what it sent.
             while True:
-                peer.requests.append(await _read_request(reader))
-                reply = self.replies.popleft()
+                request = await _read_request(reader)
+                peer.requests.append(request)
+                reply = self.answer(request) if self.answer else self.replies.popleft()
                 await (script(reply) if isinstance(reply, bytes) else reply)(writer)
                 if writer.is_closing():
                     break

@@ -1,8 +1,9 @@
 """Everything below ``httpx.AsyncClient``: where bytes meet the socket.
 
 routing      which route (direct or a proxy) a request takes; one transport per route
-pool         what both of hx's connection pools share: origins, connecting, waiting for room
-http1        hx's HTTP/1.1 transport for direct routes (http1_parser: the bytes -> heads)
+pool         what both of hx's connection pools share: the limit, waiting for room, closing
+http1        hx's HTTP/1.1 transport for direct routes (http1_parser: the bytes -> heads;
+             http1_state: a connection's states and their transitions)
 http2        hx's HTTP/2 transport for direct routes under --http2 (over h2)
 proxy_pool   httpcore's transport, for proxied routes only
 tls          the run's one SSL context

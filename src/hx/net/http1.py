@@ -29,16 +29,8 @@ from hx.net.http1_parser import (
     find_head_end,
     parse_head,
 )
-from hx.net.pool import (
-    Origin,
-    RoomQueue,
-    TlsContext,
-    open_connection,
-    origin_of,
-    pool_deadline,
-    wait_closed,
-    wait_for,
-)
+from hx.net.http1_state import ENDED, READING, Event, State, advance
+from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
 _HIGH_WATER = 1 << 20
 """Body bytes a connection buffers before it stops reading the socket."""
@@ -47,7 +39,7 @@ _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
 
 
-class Http1Transport(httpx.AsyncBaseTransport):
+class Http1Transport(Pool["_Connection"]):
     """A pool of HTTP/1.1 connections, at most ``max_connections`` open at once.
 
     An idle connection is reused for the same origin (most recently used
@@ -63,15 +55,9 @@ class Http1Transport(httpx.AsyncBaseTransport):
         max_connections: int,
         keepalive_expiry: float = 5.0,
     ) -> None:
-        self._tls = TlsContext(ssl_context, ["http/1.1"])
-        self._max_connections = max(1, max_connections)
+        super().__init__(ssl_context, ["http/1.1"], max_connections)
         self._keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
-        self._connections: set[_Connection] = set()
-        self._closing: set[_Connection] = set()  # closed, not yet gone: aclose() waits
-        self._connecting = 0
-        self._room = RoomQueue()
-        self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -89,26 +75,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
             extensions={"http_version": head.version, "reason_phrase": head.reason},
         )
 
-    async def _acquire(
-        self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> _Connection:
-        """An idle connection to ``origin``, or a new one once the limit allows."""
-        deadline: float | None = None
-        while True:
-            if self._closed:  # also for a request that waited while aclose() ran
-                raise RuntimeError("the transport is closed")
-            connection = self._take_idle(origin)
-            if connection is not None:
-                return connection
-            if len(self._connections) + self._connecting < self._max_connections:
-                return await self._connect(origin, request, timeouts.get("connect"))
-            if self._evict_idle():
-                continue
-            if deadline is None:
-                deadline = pool_deadline(timeouts)
-            await self._room.wait(request, deadline)
-
-    def _take_idle(self, origin: Origin) -> _Connection | None:
+    def _take(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
         if idle is None:
             return None
@@ -124,8 +91,13 @@ class Http1Transport(httpx.AsyncBaseTransport):
             del self._idle[origin]  # a crawl over many hosts keeps no entry per host
         return found
 
+    async def _open_new(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> _Connection:
+        return await self._connect(origin, lambda: _Connection(origin), request, timeout)
+
     def _evict_idle(self) -> bool:
-        """Close the longest-idle connection to any origin, to make room; False if none."""
+        """Close the longest-idle connection to any origin."""
         oldest: _Connection | None = None
         for idle in self._idle.values():
             if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
@@ -139,22 +111,6 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._discard(oldest)
         return True
 
-    async def _connect(
-        self, origin: Origin, request: httpx.Request, timeout: float | None
-    ) -> _Connection:
-        self._connecting += 1
-        try:
-            connection = await open_connection(
-                origin, lambda: _Connection(origin), self._tls, request, timeout
-            )
-        except BaseException:
-            self._room.wake_one()  # a failed connect frees its place under the limit
-            raise
-        finally:
-            self._connecting -= 1
-        self._connections.add(connection)
-        return connection
-
     def _release(self, connection: _Connection) -> None:
         """A response was read to its end: keep the connection for the next request."""
         if self._closed or not connection.reusable:
@@ -164,27 +120,12 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self._idle.setdefault(connection.origin, []).append(connection)
         self._room.wake_one()
 
-    def _discard(self, connection: _Connection) -> None:
-        connection.close()
-        self._closing = {c for c in self._closing if not c.gone}
-        if not connection.gone:
-            self._closing.add(connection)
-        if connection in self._connections:
-            self._connections.remove(connection)
-            self._room.wake_one()
-
     async def aclose(self) -> None:
-        self._closed = True
         self._idle.clear()
-        for connection in list(self._connections):
-            self._discard(connection)
-        self._room.wake_all()  # requests waiting for room learn that there is none
-        # Let each close finish (TLS sends close_notify), so no transport is
-        # still open when the event loop closes.
-        await asyncio.gather(*(connection.wait_closed() for connection in self._closing))
+        await super().aclose()
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(PooledConnection):
     """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
 
     The response head is parsed in ``data_received``; body bytes are queued,
@@ -193,16 +134,14 @@ class _Connection(asyncio.Protocol):
     """
 
     def __init__(self, origin: Origin) -> None:
+        super().__init__()
         self.origin = origin
         self.idle_since = 0.0
-        self.transport: asyncio.Transport | None = None
-        self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.state = State.CONNECTING
+        """Where this connection is in its life (hx.net.http1_state)."""
         self._waiter: asyncio.Future[None] | None = None
         self._writing_paused = False
         self._reading_paused = False
-        self._eof = False
-        self._broken = False  # something arrived that no request asked for
-        self._active = False
         # The exchange in progress.
         self._request: httpx.Request | None = None
         self._head_buffer = bytearray()
@@ -213,32 +152,22 @@ class _Connection(asyncio.Protocol):
         self._received = 0
         self._remaining: int | None = None  # Content-Length bytes still to come
         self._chunks: ChunkedDecoder | None = None
-        self.complete = False
 
     # -- state -----------------------------------------------------------------
 
+    def _to(self, event: Event) -> None:
+        self.state = advance(self.state, event)
+
     @property
     def reusable(self) -> bool:
-        """Idle, open, and nothing unexpected seen: safe for another request."""
-        return (
-            not self._active
-            and not self._broken
-            and not self._eof
-            and self.transport is not None
-            and not self.transport.is_closing()
-        )
-
-    def close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        """Idle, in step with the server, and not being closed: safe for another request."""
+        transport = self.transport
+        return self.state is State.IDLE and transport is not None and not transport.is_closing()
 
     @property
-    def gone(self) -> bool:
-        """The connection is closed for good (connection_lost has run)."""
-        return self._lost.done()
-
-    async def wait_closed(self) -> None:
-        await wait_closed(self._lost, self.transport)
+    def complete(self) -> bool:
+        """The response has been received whole (some of it may not have been taken yet)."""
+        return self.state in ENDED
 
     # -- one exchange ----------------------------------------------------------
 
@@ -253,7 +182,7 @@ class _Connection(asyncio.Protocol):
         return self._head
 
     def _start(self, request: httpx.Request) -> None:
-        self._active = True
+        self._to(Event.SEND)
         self._request = request
         self._head_buffer.clear()
         self._head = None
@@ -262,7 +191,6 @@ class _Connection(asyncio.Protocol):
         self._buffered = self._received = 0
         self._remaining = None
         self._chunks = None
-        self.complete = False
 
     async def _send(self, request: httpx.Request, timeout: float | None) -> None:
         headers = request.headers.raw
@@ -346,19 +274,17 @@ class _Connection(asyncio.Protocol):
 
     def finish(self) -> None:
         """The response stream is done with this exchange."""
-        self._active = False
-        if not self.complete:
-            self._broken = True  # the rest of the body is still on its way
+        self._to(Event.RELEASE)
 
     # -- asyncio.Protocol ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
-        self.transport = cast(asyncio.Transport, transport)
+        super().connection_made(transport)
+        self._to(Event.MADE)
 
     def data_received(self, data: bytes) -> None:
-        if not self._active or self.complete:
-            self._broken = True  # unasked-for bytes: this connection cannot be trusted
+        if self.state not in READING:
+            self._to(Event.SPOIL)  # unasked-for bytes: this connection cannot be trusted
             return
         try:
             if self._head is None:
@@ -391,6 +317,7 @@ class _Connection(asyncio.Protocol):
                 searched = 0  # an interim response (100 Continue, 103 Early Hints)
                 continue
             self._head = head
+            self._to(Event.HEAD)
             rest = bytes(buffer)
             buffer.clear()
             if head.chunked:
@@ -398,31 +325,30 @@ class _Connection(asyncio.Protocol):
             else:
                 self._remaining = head.length
                 if head.length == 0:
-                    self._complete()
+                    self._end(clean=True)
             self._wake()
             return rest
 
     def _receive_body(self, data: bytes) -> None:
-        if self.complete:
-            self._broken = True
+        if self.state is not State.RECEIVING_BODY:
+            self._to(Event.SPOIL)  # bytes after the end of the response
             return
         if self._chunks is not None:
             pieces = self._chunks.feed(data)
             for piece in pieces:
                 self._queue(piece)
             if self._chunks.done:
-                self._broken = self._broken or self._chunks.extra
-                self._complete()
+                self._end(clean=not self._chunks.extra)
         elif self._remaining is None:
             self._queue(data)  # the body runs until the server closes
         else:
-            if len(data) > self._remaining:
-                self._broken = True  # more than Content-Length: not reusable
+            clean = len(data) <= self._remaining  # more than Content-Length: not reusable
+            if not clean:
                 data = data[: self._remaining]
             self._remaining -= len(data)
             self._queue(data)
             if not self._remaining:
-                self._complete()
+                self._end(clean)
         self._wake()
 
     def _queue(self, piece: bytes) -> None:
@@ -435,35 +361,33 @@ class _Connection(asyncio.Protocol):
             self._reading_paused = True
             self.transport.pause_reading()
 
-    def _complete(self) -> None:
-        self.complete = True
+    def _end(self, clean: bool) -> None:
+        """The body has ended; ``clean``: its framing leaves the connection in step."""
         head = self._head
-        if head is not None and not head.keep_alive:
-            self._broken = True
+        reusable = clean and head is not None and head.keep_alive
+        self._to(Event.END if reusable else Event.END_LAST)
 
     def _fail(self, error: httpx.RequestError) -> None:
-        if self._error is None and not self.complete:
-            if self._request is not None:
-                error.request = self._request
-            self._error = error
-        self._broken = True
+        if self._request is not None:
+            error.request = self._request
+        self._error = error
+        self._to(Event.FAIL)
         self._wake()
 
     def eof_received(self) -> bool:
-        self._eof = True
         self._end_of_stream(None)
         return False  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._eof = True
-        if not self._lost.done():
-            self._lost.set_result(None)
+        super().connection_lost(exc)
         self._end_of_stream(exc)
         self._writing_paused = False
         self._wake()
 
     def _end_of_stream(self, exc: Exception | None) -> None:
-        if not self._active or self.complete or self._error is not None:
+        """The server closed, or the connection broke: what that means for the exchange."""
+        if self.state not in READING:
+            self._to(Event.SPOIL)
             return
         head = self._head
         if exc is not None:
@@ -483,7 +407,7 @@ class _Connection(asyncio.Protocol):
                 f"received {self._received} bytes, expected {expected}"
             )
         else:
-            self._complete()  # a body delimited by the close has ended
+            self._end(clean=False)  # a body delimited by the close has ended
             self._wake()
             return
         self._fail(error)

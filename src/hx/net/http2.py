@@ -30,16 +30,7 @@ import httpx
 from hpack import Encoder
 
 from hx.net.http1 import Http1Transport
-from hx.net.pool import (
-    Origin,
-    RoomQueue,
-    TlsContext,
-    open_connection,
-    origin_of,
-    pool_deadline,
-    wait_closed,
-    wait_for,
-)
+from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
 _CONNECTION_WINDOW = 16 << 20
 """Bytes the server may send on a connection before hx has read them."""
@@ -51,7 +42,7 @@ _HOP_BY_HOP = frozenset(
 _NEVER_INDEXED = frozenset([b"authorization", b"proxy-authorization", b"cookie"])
 
 
-class Http2Transport(httpx.AsyncBaseTransport):
+class Http2Transport(Pool["_Connection"]):
     """HTTP/2 connections per origin, at most ``max_connections`` open at once.
 
     Requests share a connection while the server allows more streams on it;
@@ -67,134 +58,107 @@ class Http2Transport(httpx.AsyncBaseTransport):
         prior_knowledge: bool,
         http1: Callable[[], Http1Transport],
     ) -> None:
-        self._tls = TlsContext(ssl_context, ["h2"] if prior_knowledge else ["h2", "http/1.1"])
-        self._max_connections = max(1, max_connections)
+        alpn = ["h2"] if prior_knowledge else ["h2", "http/1.1"]
+        super().__init__(ssl_context, alpn, max_connections)
         self._prior_knowledge = prior_knowledge
         self._make_http1 = http1
         self._http1: Http1Transport | None = None
         self._http1_origins: set[Origin] = set()
         self._by_origin: dict[Origin, list[_Connection]] = {}
-        self._open: set[_Connection] = set()  # in the pool (some may have had a GOAWAY)
-        self._closing: set[_Connection] = set()  # closed, not yet gone: aclose() waits
-        self._connecting: dict[Origin, asyncio.Future[None]] = {}
-        self._room = RoomQueue()
-        self._closed = False
+        """Connections in the pool by origin (some may have had a GOAWAY)."""
+        self._pending: dict[Origin, asyncio.Future[None]] = {}
+        """The connect under way to an origin, for other requests to that origin to await."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = origin_of(request)
-        if origin[0] == b"https" or self._prior_knowledge:
+        if (origin[0] == b"https" or self._prior_knowledge) and origin not in self._http1_origins:
             timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-            connection = await self._acquire(origin, request, timeouts)
-            if connection is not None:
+            try:
+                connection = await self._acquire(origin, request, timeouts)
+            except _SpeaksHttp1:
+                pass
+            else:
                 return await connection.request(request, timeouts)
         if self._http1 is None:
             self._http1 = self._make_http1()
         return await self._http1.handle_async_request(request)
 
-    async def _acquire(
-        self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> _Connection | None:
-        """A connection to ``origin`` with a stream reserved (None: the origin wants HTTP/1.1)."""
-        deadline: float | None = None
-        while True:
-            if self._closed:  # also for a request that waited while aclose() ran
-                raise RuntimeError("the transport is closed")
-            if origin in self._http1_origins:
-                return None
-            connections = [c for c in self._by_origin.get(origin, ()) if c.usable]
-            if connections:
-                self._by_origin[origin] = connections
-            else:
-                self._by_origin.pop(origin, None)  # no entry per host over a long crawl
-            for connection in connections:
-                if connection.has_room:
-                    connection.reserve()
-                    return connection
-            pending = self._connecting.get(origin)
-            if pending is not None:
-                # A request is connecting to this origin: wait for it, then look again.
-                await _await_connect(pending, request, timeouts.get("connect"))
-            elif len(self._open) + len(self._connecting) < self._max_connections:
-                await self._connect(origin, request, timeouts.get("connect"))
-            elif not self._evict_idle():
-                if deadline is None:
-                    deadline = pool_deadline(timeouts)
-                await self._room.wait(request, deadline)
+    def _take(self, origin: Origin) -> _Connection | None:
+        """A connection to ``origin`` with a stream reserved for the request."""
+        if origin in self._http1_origins:
+            raise _SpeaksHttp1()
+        connections = [c for c in self._by_origin.get(origin, ()) if c.usable]
+        if connections:
+            self._by_origin[origin] = connections
+        else:
+            self._by_origin.pop(origin, None)  # no entry per host over a long crawl
+        for connection in connections:
+            if connection.has_room:
+                connection.reserve()
+                return connection
+        return None
 
-    def _evict_idle(self) -> bool:
-        """Close a connection that carries no stream, to make room; False if there is none."""
-        for connection in self._open:
-            if connection.idle:
-                self._close(connection)
-                return True
-        return False
+    def _may_open(self, origin: Origin) -> bool:
+        return origin in self._pending or super()._may_open(origin)
 
-    async def _connect(self, origin: Origin, request: httpx.Request, timeout: float | None) -> None:
+    async def _open_new(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> None:
         """Open a connection to ``origin`` into the pool, or learn that it wants HTTP/1.1.
 
-        Requests for the same origin wait on ``pending`` meanwhile: it ends
+        Requests for the same origin wait for this connect meanwhile: it ends
         with this connect's error, or with None (look again), also when this
         request is cancelled, so that they connect themselves.
         """
-        pending: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._connecting[origin] = pending
+        pending = self._pending.get(origin)
+        if pending is not None:
+            await _await_connect(pending, request, timeout)
+            return
+        pending = self._pending[origin] = asyncio.get_running_loop().create_future()
         alpn_required = origin[0] == b"https" and not self._prior_knowledge
-        opened: list[_Connection] = []
-
-        def protocol() -> _Connection:
-            connection = _Connection(
-                alpn_required, on_idle=self._room.wake_all, on_lost=self._forget
-            )
-            opened.append(connection)
-            return connection
-
         try:
             # A connection's SETTINGS say how many streams the server allows:
             # until they arrive, any number might be refused.
-            connection = await open_connection(
-                origin, protocol, self._tls, request, timeout, ready=_Connection.settings_received
+            connection = await self._connect(
+                origin,
+                lambda: _Connection(alpn_required, on_idle=self._room.wake_all),
+                request,
+                timeout,
+                ready=_Connection.settings_received,
             )
         except httpx.TransportError as exc:
             pending.set_exception(exc)
             pending.exception()  # retrieved: there may be no other request waiting on it
             raise
         finally:
-            del self._connecting[origin]
+            del self._pending[origin]
             if not pending.done():
                 pending.set_result(None)
-            # A failed connect closed its connection: aclose() waits for it too.
-            self._closing.update(c for c in opened if c.transport is not None and not c.gone)
             self._room.wake_all()  # its room, or its failure, concerns every waiter
-        self._closing.discard(connection)
         if connection.declined:
             # The server chose HTTP/1.1 in ALPN: hx.net.http1 takes this origin from now on.
             self._http1_origins.add(origin)
-            self._close(connection)
+            self._discard(connection)
             return
-        self._open.add(connection)
         self._by_origin.setdefault(origin, []).append(connection)
 
-    def _forget(self, connection: _Connection) -> None:
-        """The connection is gone (connection_lost)."""
-        self._open.discard(connection)
-        self._closing.discard(connection)
-        self._room.wake_all()
-
-    def _close(self, connection: _Connection) -> None:
-        self._open.discard(connection)
-        if not connection.gone:
-            self._closing.add(connection)
-        connection.close()
-        self._room.wake_all()
+    def _evict_idle(self) -> bool:
+        """Close a connection that carries no stream."""
+        for connection in self._open:
+            if connection.idle:
+                self._discard(connection)
+                return True
+        return False
 
     async def aclose(self) -> None:
-        self._closed = True
         self._by_origin.clear()
-        for connection in list(self._open):
-            self._close(connection)
-        await asyncio.gather(*(connection.wait_closed() for connection in list(self._closing)))
+        await super().aclose()
         if self._http1 is not None:
             await self._http1.aclose()
+
+
+class _SpeaksHttp1(Exception):
+    """The origin chose HTTP/1.1 in ALPN: hx.net.http1 serves it."""
 
 
 async def _await_connect(
@@ -287,21 +251,16 @@ class _Stream:
                 waiter.set_result(None)
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(PooledConnection):
     """One HTTP/2 connection: h2's state machine fed from an asyncio transport."""
 
-    def __init__(
-        self,
-        alpn_required: bool,
-        on_idle: Callable[[], None],
-        on_lost: Callable[[_Connection], None],
-    ) -> None:
+    def __init__(self, alpn_required: bool, on_idle: Callable[[], None]) -> None:
+        super().__init__()
         self._alpn_required = alpn_required
         self.declined = False
         """The server did not choose h2 in ALPN; nothing was sent."""
         self._on_idle = on_idle
         """Called when a stream is released: there may be room on this connection."""
-        self._on_lost = on_lost
         config = h2.config.H2Configuration(
             client_side=True,
             header_encoding=None,
@@ -313,10 +272,8 @@ class _Connection(asyncio.Protocol):
         self._h2 = h2.connection.H2Connection(config)
         self._h2.encoder = _LiteralEncoder()
         self._h2.state_machine = _OpenAfterGoaway()
-        self.transport: asyncio.Transport | None = None
         self._streams: dict[int, _Stream] = {}
         self._reserved = 0
-        self._lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._broken: httpx.RequestError | None = None
         self._goaway = False
         self._settings: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -341,11 +298,6 @@ class _Connection(asyncio.Protocol):
     def has_room(self) -> bool:
         limit = self._h2.remote_settings.max_concurrent_streams
         return self.usable and self._reserved < limit
-
-    @property
-    def gone(self) -> bool:
-        """The connection is closed for good (connection_lost has run)."""
-        return self._lost.done()
 
     async def settings_received(self) -> None:
         """Wait for the server's SETTINGS (at once if ALPN declined h2: there are none)."""
@@ -530,7 +482,7 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
+        super().connection_made(transport)
         if self._alpn_required:
             ssl_object = transport.get_extra_info("ssl_object")
             if ssl_object is None or ssl_object.selected_alpn_protocol() != "h2":
@@ -621,9 +573,7 @@ class _Connection(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self._lost.done():
-            self._lost.set_result(None)
-        self._on_lost(self)
+        super().connection_lost(exc)
         if exc is not None:
             error: httpx.RequestError = httpx.ReadError(str(exc) or type(exc).__name__)
             error.__cause__ = exc
@@ -641,17 +591,14 @@ class _Connection(asyncio.Protocol):
             stream.wake()
 
     def close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        # No HTTP/2 frame for an HTTP/1.1 server, nor on a connection being closed.
+        if self.transport is not None and not self.transport.is_closing() and not self.declined:
             try:
-                if not self.declined:  # no HTTP/2 frame for an HTTP/1.1 server
-                    self._h2.close_connection()
-                    self._flush()
+                self._h2.close_connection()
+                self._flush()
             except h2.exceptions.ProtocolError:
                 pass  # the connection is broken already: just close it
-            self.transport.close()
-
-    async def wait_closed(self) -> None:
-        await wait_closed(self._lost, self.transport)
+        super().close()
 
 
 class _ResponseStream(httpx.AsyncByteStream):

@@ -1,7 +1,11 @@
 """What hx's own connection pools (hx.net.http1, hx.net.http2) share.
 
-Origins, opening a connection (with its errors mapped to httpx's), waiting
-for room at the connection limit, timed waits, closing gracefully.
+``Pool`` is their common contract: at most ``max_connections`` open at once
+(connections being opened count), a request at the limit makes room by
+closing an idle connection or waits for room until its ``pool`` timeout, and
+``aclose()`` fails the requests still waiting and returns once every
+connection has closed. Also here: origins, opening a connection (its errors
+mapped to httpx's), timed waits, closing gracefully.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar, cast
 
 import httpx
 
@@ -30,7 +34,12 @@ def origin_of(request: httpx.Request) -> Origin:
     url = request.url
     if url.scheme not in ("http", "https"):
         raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}", request=request)
-    port = url.port or (443 if url.scheme == "https" else 80)
+    port = url.port
+    if port is None:
+        port = 443 if url.scheme == "https" else 80
+    elif not 1 <= port <= 65535:
+        # httpx.URL takes port 83616; the socket layer would wrap it to 18080.
+        raise httpx.InvalidURL(f"port {port} is outside 1-65535")
     return (url.raw_scheme, url.raw_host, port)
 
 
@@ -182,3 +191,160 @@ class TlsContext:
             context.set_alpn_protocols(self._alpn)
             self._context = context
         return self._context
+
+
+class PooledConnection(asyncio.Protocol):
+    """What a pool needs of its connections, and what both transports' connections share."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done once connection_lost has run."""
+
+    @property
+    def gone(self) -> bool:
+        """The connection is closed for good."""
+        return self.lost.done()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    async def wait_closed(self) -> None:
+        await wait_closed(self.lost, self.transport)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+C = TypeVar("C", bound=PooledConnection)
+
+
+class Pool(httpx.AsyncBaseTransport, Generic[C]):
+    """Connections to any number of origins, at most ``max_connections`` open at once.
+
+    A subclass says how to find a ready connection (``_take``), open one
+    (``_open_new``) and pick an idle one to close (``_evict_idle``); ``_acquire``
+    does the rest.
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
+        alpn: list[str],
+        max_connections: int,
+    ) -> None:
+        self._tls = TlsContext(ssl_context, alpn)
+        self._max_connections = max(1, max_connections)
+        self._open: set[C] = set()
+        """Connections counted against the limit."""
+        self._closing: set[C] = set()
+        """Closed but not yet gone: aclose() waits for them."""
+        self._connecting = 0
+        self._room = RoomQueue()
+        self._closed = False
+
+    # -- what a subclass provides ----------------------------------------------
+
+    def _take(self, origin: Origin) -> C | None:
+        """A connection to ``origin`` ready for the next request, or None."""
+        raise NotImplementedError
+
+    async def _open_new(
+        self, origin: Origin, request: httpx.Request, timeout: float | None
+    ) -> C | None:
+        """Open a connection to ``origin`` (with ``_connect``): the request's own, or None
+        if it went into the pool for ``_take`` to find."""
+        raise NotImplementedError
+
+    def _evict_idle(self) -> bool:
+        """Close an idle connection to make room; False if there is none."""
+        raise NotImplementedError
+
+    def _may_open(self, origin: Origin) -> bool:
+        """Whether ``_open_new`` may run now: there is room under the limit."""
+        return len(self._open) + self._connecting < self._max_connections
+
+    # -- the contract ----------------------------------------------------------
+
+    async def _acquire(
+        self, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> C:
+        """A connection to ``origin`` for ``request``: a ready one, a new one while
+        the limit allows, else one made room for; PoolTimeout at the ``pool`` timeout."""
+        deadline: float | None = None
+        while True:
+            if self._closed:  # also for a request that waited while aclose() ran
+                raise RuntimeError("the transport is closed")
+            connection = self._take(origin)
+            if connection is not None:
+                return connection
+            if self._may_open(origin):
+                connection = await self._open_new(origin, request, timeouts.get("connect"))
+                if connection is not None:
+                    return connection
+            elif not self._evict_idle():
+                if deadline is None:
+                    deadline = pool_deadline(timeouts)
+                await self._room.wait(request, deadline)
+
+    async def _connect(
+        self,
+        origin: Origin,
+        protocol: Callable[[], C],
+        request: httpx.Request,
+        timeout: float | None,
+        ready: Callable[[C], Awaitable[None]] | None = None,
+    ) -> C:
+        """``open_connection``, counted against the limit meanwhile; the new
+        connection is in the pool. A failed connect gives its place to a waiter."""
+        made: list[C] = []
+
+        def make() -> C:
+            connection = protocol()
+            made.append(connection)
+            connection.lost.add_done_callback(lambda _: self._lost(connection))
+            return connection
+
+        self._connecting += 1
+        try:
+            connection = await open_connection(origin, make, self._tls, request, timeout, ready)
+        except BaseException:
+            # Its transport is closed, maybe not yet gone: aclose() waits for it too.
+            self._closing.update(c for c in made if c.transport is not None and not c.gone)
+            self._room.wake_one()
+            raise
+        finally:
+            self._connecting -= 1
+        self._open.add(connection)
+        return connection
+
+    def _discard(self, connection: C) -> None:
+        """Close ``connection``; its place under the limit goes to a waiter."""
+        connection.close()
+        if not connection.gone:
+            self._closing.add(connection)
+        if connection in self._open:
+            self._open.remove(connection)
+            self._room.wake_one()
+
+    def _lost(self, connection: C) -> None:
+        """``connection`` is gone (its connection_lost ran), whoever closed it."""
+        self._closing.discard(connection)
+        if connection in self._open:
+            self._open.remove(connection)
+            self._room.wake_one()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for connection in list(self._open):
+            self._discard(connection)
+        self._room.wake_all()  # requests waiting for room learn that there is none
+        # Let each close finish (TLS sends close_notify), so no transport is
+        # still open when the event loop closes.
+        await asyncio.gather(*(connection.wait_closed() for connection in list(self._closing)))
