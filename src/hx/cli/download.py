@@ -138,7 +138,7 @@ def download(
     from hx import console
     from hx.cli import common
     from hx.download import Downloader, DownloadOptions
-    from hx.run.runner import BatchJob, run_batch
+    from hx.run.runner import BatchJob, run_job
 
     err = console.make_console()
 
@@ -184,7 +184,7 @@ def download(
                 err,
                 options,
                 progress,
-                lambda progress_, notify: run_batch(
+                lambda progress_, notify: run_job(
                     job,
                     itertools.chain(arg_specs, file_items),
                     blocking,

@@ -108,10 +108,10 @@ async def run_fetch(
         if fetch_input.shard is not None:
             items = take_shard(items, fetch_input.shard)
         count_lines_of = None if blocking or fetch_input.shard else Path(source)
-        return await run_batch(job, items, blocking, progress, notify, fetch, count_lines_of)
+        return await run_job(job, items, blocking, progress, notify, fetch, count_lines_of)
 
 
-async def run_batch(
+async def run_job(
     job: BatchJob,
     items: Iterable[InputItem],
     blocking: bool,
