@@ -2,33 +2,29 @@
 
 Everything runs against real loopback servers (tests/fault_server.py): resets are
 TCP RSTs, short bodies end in a FIN, the blackhole port never completes a connect.
-The CLI runs in-process through CliRunner, except where a real process must be
+The CLI runs in-process (support.cli.hx), except where a real process must be
 signalled. Timing assertions use server-side arrival times where they can.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from typer.testing import CliRunner
 
-from hx.cli import app
+from support.cli import hx, records, write_lines, write_ndjson
 from support.fault_server import FaultServer
+from support.process import HX, hx_env, wait_for
 from support.server import RequestLog, TestServer
-
-HX = [sys.executable, "-m", "hx"]
-
 
 # -- servers that remember when each request arrived ---------------------------------
 
@@ -73,15 +69,13 @@ def timed_fault_server() -> Iterator[TimedFaultServer]:
 
 
 class Run:
-    """One in-process ``hx`` run: exit code, parsed records, stderr, wall time."""
+    """One ``hx`` run: exit code, parsed records, stderr, wall time."""
 
-    def __init__(self, exit_code: int, stdout: str, stderr: str, elapsed: float) -> None:
+    def __init__(self, exit_code: int, stdout: str | bytes, stderr: str, elapsed: float) -> None:
         self.exit_code = exit_code
         self.stderr = stderr
         self.elapsed = elapsed
-        lines = stdout.splitlines()
-        assert all(line.startswith("{") for line in lines), stdout[:500]
-        self.records: list[dict[str, Any]] = [json.loads(line) for line in lines]
+        self.records = records(stdout)
 
     def by_line(self) -> dict[int, dict[str, Any]]:
         counts = Counter(rec["line"] for rec in self.records)
@@ -96,24 +90,9 @@ class Run:
 
 def hx_fetch(source: Path, *args: str) -> Run:
     """``hx fetch SOURCE -q ARGS`` in-process, timed from invoke to exit."""
-    runner = CliRunner()
     started = time.monotonic()
-    result = runner.invoke(app, ["fetch", str(source), "-q", *args])
-    elapsed = time.monotonic() - started
-    assert "Traceback" not in result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return Run(result.exit_code, result.stdout, result.stderr, elapsed)
-
-
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def write_ndjson(path: Path, objects: list[dict[str, Any]]) -> Path:
-    return write_lines(path, [json.dumps(obj) for obj in objects])
+    result = hx("fetch", source, "-q", *args)
+    return Run(result.exit_code, result.stdout, result.stderr, time.monotonic() - started)
 
 
 def target(url: str) -> str:
@@ -122,21 +101,8 @@ def target(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-def hx_env() -> dict[str, str]:
-    env = dict(os.environ, NO_COLOR="1")
-    env.pop("FORCE_COLOR", None)
-    return env
-
-
 def count_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for hx to get going"
-        time.sleep(0.01)
 
 
 # -- Done when: 2,000 requests, 30% transient faults, all ok ---------------------------
@@ -199,9 +165,9 @@ def test_retry_after_pauses_new_requests_to_that_host_only(
     run = hx_fetch(write_lines(tmp_path / "urls.txt", lines), "-c", "2")
 
     assert run.exit_code == 0, run.stderr
-    records = run.by_line()
-    assert all(rec["ok"] for rec in records.values())
-    assert (records[1]["status"], records[1]["attempts"]) == (200, 2)
+    by_line = run.by_line()
+    assert all(rec["ok"] for rec in by_line.values())
+    assert (by_line[1]["status"], by_line[1]["attempts"]) == (200, 2)
     throttled_at, retried_at = timed_fault_server.times("/flaky/")
     assert 2.0 <= retried_at - throttled_at < 2.5
     host_a = [t for t in timed_fault_server.times() if t > throttled_at]
@@ -269,7 +235,7 @@ def test_killed_run_resumes_from_the_journal_without_resending_successes(
             command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE, env=hx_env()
         )
     try:
-        wait_until(lambda: count_lines(first_out) >= 8)
+        wait_for(lambda: count_lines(first_out) >= 8, "eight records")
         proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=15)
     finally:
@@ -277,7 +243,7 @@ def test_killed_run_resumes_from_the_journal_without_resending_successes(
             proc.kill()
             proc.wait()
     assert proc.returncode == exit_code, stderr
-    first = Run(proc.returncode, first_out.read_text(), stderr.decode(), 0.0)
+    first = Run(proc.returncode, first_out.read_bytes(), stderr.decode(), 0.0)
     succeeded = {rec["line"] for rec in first.records if rec["ok"]}
     assert 8 <= len(succeeded) < 40
     if signum == signal.SIGINT:
@@ -288,12 +254,12 @@ def test_killed_run_resumes_from_the_journal_without_resending_successes(
         command, stdin=subprocess.DEVNULL, capture_output=True, env=hx_env(), timeout=60
     )
     assert second.returncode == 0, second.stderr
-    rerun = Run(second.returncode, second.stdout.decode(), second.stderr.decode(), 0.0)
-    records = rerun.by_line()
-    assert sorted(records) == list(range(1, 41))
-    assert all(rec["ok"] and rec["status"] == 200 for rec in records.values())
-    assert {line for line, rec in records.items() if rec.get("skipped")} == succeeded
-    assert all(rec["attempts"] == 1 for rec in records.values() if not rec.get("skipped"))
+    rerun = Run(second.returncode, second.stdout, second.stderr.decode(), 0.0)
+    by_line = rerun.by_line()
+    assert sorted(by_line) == list(range(1, 41))
+    assert all(rec["ok"] and rec["status"] == 200 for rec in by_line.values())
+    assert {line for line, rec in by_line.items() if rec.get("skipped")} == succeeded
+    assert all(rec["attempts"] == 1 for rec in by_line.values() if not rec.get("skipped"))
 
     sent = Counter(target for _, target in timed_server.arrivals)
     assert all(sent[target(urls[line - 1])] == 1 for line in succeeded), sent
@@ -424,8 +390,8 @@ def test_keep_alive_connection_closed_by_the_server_is_retried(
     urls = [fault_server.url("/close-after-response"), fault_server.url("/second")]
     run = hx_fetch(write_lines(tmp_path / "urls.txt", urls), "-c", "1", "--retry-delay", "0.01")
     assert run.exit_code == 0, run.stderr
-    records = run.by_line()
-    assert (records[1]["attempts"], records[2]["attempts"]) == (1, 2)
+    by_line = run.by_line()
+    assert (by_line[1]["attempts"], by_line[2]["attempts"]) == (1, 2)
     assert [req.url_path for req in fault_server.requests] == [
         "/close-after-response",
         "/second",
@@ -518,7 +484,7 @@ def test_sigterm_mid_body_exits_143_with_interrupted_records(
         env=hx_env(),
     )
     try:
-        wait_until(lambda: len(fault_server.requests) >= 4)
+        wait_for(lambda: len(fault_server.requests) >= 4, "four requests")
         proc.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         stdout, stderr = proc.communicate(timeout=15)
@@ -530,16 +496,31 @@ def test_sigterm_mid_body_exits_143_with_interrupted_records(
 
     assert proc.returncode == 143, stderr
     assert stopped_in < 2.0  # 0.2 s of grace, not the 5 s a drip takes
-    run = Run(proc.returncode, stdout.decode(), stderr.decode(), stopped_in)
-    records = run.by_line()
-    assert sorted(records) == list(range(1, 21))
-    assert all(rec["ok"] is False for rec in records.values())
-    assert {rec["error"]["kind"] for rec in records.values()} == {"interrupted"}
-    messages = Counter(rec["error"]["message"] for rec in records.values())
+    run = Run(proc.returncode, stdout, stderr.decode(), stopped_in)
+    by_line = run.by_line()
+    assert sorted(by_line) == list(range(1, 21))
+    assert all(rec["ok"] is False for rec in by_line.values())
+    assert {rec["error"]["kind"] for rec in by_line.values()} == {"interrupted"}
+    messages = Counter(rec["error"]["message"] for rec in by_line.values())
     assert messages == {
         "interrupted by SIGTERM while the request was running": 4,
         "interrupted by SIGTERM before the request started": 16,
     }
-    assert all(rec["attempts"] == 0 for rec in records.values())
+    assert all(rec["attempts"] == 0 for rec in by_line.values())
     assert "hx: SIGTERM: stopping" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_elapsed_is_the_final_attempt_and_total_includes_the_waits(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    url = fault_server.url("/flaky/elapsed?fail=2&fault=503&after=1")
+    run = hx_fetch(write_lines(tmp_path / "urls.txt", [url]), "--retries", "2")
+    record = run.only
+    assert (record["ok"], record["attempts"]) == (True, 3)
+    # Two fast 503s, each asking for a one-second wait, then a fast 200.
+    assert record["elapsed_ms"] < 500
+    assert 2000 <= record["total_ms"] <= run.elapsed * 1000
+    started = datetime.datetime.fromisoformat(record["started_at"])
+    assert record["started_at"].endswith("Z") and started.utcoffset() == datetime.timedelta(0)
+    assert abs(started.timestamp() - (time.time() - run.elapsed)) < 5

@@ -86,6 +86,11 @@ class Result:
     http_version: str | None = None
     final_url: str | None = None
     elapsed_ms: float = 0.0
+    """The final attempt: from sending the request to the end of its body."""
+    started_at: str | None = None
+    """When hx took the request up (RFC 3339, UTC, milliseconds)."""
+    total_ms: float | None = None
+    """From ``started_at`` to the end: queueing, every attempt, backoff and waits."""
     bytes: int = 0
     content_type: str | None = None
     error: ErrorInfo | None = None
@@ -125,7 +130,9 @@ class Result:
             "ok": self.ok,
             "http_version": self.http_version,
             "final_url": self.final_url,
+            "started_at": self.started_at,
             "elapsed_ms": round(self.elapsed_ms, 3),
+            "total_ms": None if self.total_ms is None else round(self.total_ms, 3),
             "bytes": self.bytes,
             "content_type": self.content_type,
             "attempts": self.attempts,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Protocol
@@ -83,6 +84,11 @@ class Batch:
         self._tasks: set[asyncio.Task[None]] = set()
         self._out: asyncio.Queue[_Outcome] = asyncio.Queue()
         self._next_seq = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts on the wire now (for a live display)."""
+        return len(self._in_flight)
 
     @property
     def stopping(self) -> bool:
@@ -202,7 +208,14 @@ class Batch:
         if previous is not None:
             await self._emit(seq, previous)
             return
+        started_at = time.time()
+        started = time.monotonic()
         result = await self._run(item)
+        result = dataclasses.replace(
+            result,
+            started_at=rfc3339(started_at),
+            total_ms=(time.monotonic() - started) * 1000,
+        )
         await self._emit(seq, result, journal=None if _interrupted(result) else item)
 
     def _unstarted(self, item: InputItem) -> Result:
@@ -233,14 +246,12 @@ class Batch:
             if delay is None:
                 result = _explain_refused_wait(policy, result, spec, elapsed)
                 break
+            trace.retrying(spec, result, attempts + 1, delay)
             if not await self._sleep(delay):
                 break
         if result is None:
             return self._unstarted(spec)
-        if attempts == 1:
-            return result
-        elapsed_ms = (time.monotonic() - first_start) * 1000
-        return dataclasses.replace(result, attempts=attempts, elapsed_ms=elapsed_ms)
+        return result if attempts == 1 else dataclasses.replace(result, attempts=attempts)
 
     async def _attempt(self, spec: RequestSpec, host: _Host, attempt: int) -> Result | None:
         """One attempt; None if its host paused while it waited for a slot or the rate."""
@@ -311,6 +322,12 @@ def _explain_refused_wait(
         return result
     error = ErrorInfo(result.error.kind, f"{result.error.message}; {reason}")
     return dataclasses.replace(result, error=error)
+
+
+def rfc3339(timestamp: float) -> str:
+    """``2026-11-27T16:09:04.123Z``: UTC, millisecond precision."""
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _interrupted(result: Result) -> bool:
