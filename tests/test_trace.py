@@ -1,4 +1,7 @@
-"""``-v``: a line per request and per answer on stderr; ``-vv`` adds headers, secrets as ***."""
+"""``-v``: a line per request, answer and retry wait, each tagged with the record's id.
+
+``-vv`` adds each hop's headers (secrets as ***) below the line they belong to.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,18 @@ from support.cli import RouteServer, hx, isolate, records
 from support.fault_server import FaultServer
 from support.server import TestServer
 
-SENT = re.compile(r"hx: > (?P<method>[A-Z]+) (?P<url>\S+) \(attempt (?P<attempt>\d+)\)")
+ID = r"hx: \[(?P<id>[^\]]+)\] "
+SENT = re.compile(ID + r"> (?P<method>[A-Z]+) (?P<url>\S+) \(attempt (?P<attempt>\d+)\)")
 ANSWERED = re.compile(
-    r"hx: < (?P<outcome>\d{3}|no response [a-z_]+: .+) (?P<method>[A-Z]+) (?P<url>\S+)"
+    ID + r"< (?P<outcome>\d{3}|no response [a-z_]+: .+) (?P<method>[A-Z]+) (?P<url>\S+)"
     r" in (?P<ms>\d+\.\d) ms \(attempt (?P<attempt>\d+)\)"
 )
-HEADER = re.compile(r"hx: (?P<way>[<>])   (?P<name>[^:]+): (?P<value>.*)")
-STATUS_LINE = re.compile(r"hx: <   HTTP/1\.1 \d{3}")
+RETRY = re.compile(
+    ID + r"~ retrying in (?P<delay>\d+\.\d\d) s \(attempt (?P<attempt>\d+), after (?P<outcome>.+)\)"
+)
+HEADER = re.compile(ID + r"(?P<way>[<>])   (?P<name>[^:]+): (?P<value>.*)")
+STATUS_LINE = re.compile(ID + r"< HTTP/1\.1 (?P<status>\d{3}) [A-Za-z ]+")
+HOP = re.compile(ID + r"> (?P<method>[A-Z]+) (?P<url>\S+)")
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +52,35 @@ def parse(pattern: re.Pattern[str], line: str) -> re.Match[str]:
 
 
 def trace_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith(("hx: >", "hx: <"))]
+    return [line for line in stderr.splitlines() if line.startswith("hx: [")]
+
+
+def kind(line: str) -> str:
+    """What a -vv line is: sent, answered, status, hop, retry, or > / < for a header."""
+    for name, pattern in (
+        ("sent", SENT),
+        ("answered", ANSWERED),
+        ("status", STATUS_LINE),
+        ("retry", RETRY),
+    ):
+        if pattern.fullmatch(line):
+            return name
+    if header := HEADER.fullmatch(line):
+        return header["way"]
+    if HOP.fullmatch(line):
+        return "hop"
+    raise AssertionError(f"not a trace line: {line!r}")
+
+
+def line_id(line: str) -> str:
+    match = re.match(ID, line)
+    assert match is not None, line
+    return match["id"]
+
+
+def collapse(kinds: list[str]) -> list[str]:
+    """Runs of header lines as one entry: ``[">", ">", "<"]`` -> ``[">", "<"]``."""
+    return [k for i, k in enumerate(kinds) if k not in "<>" or kinds[i - 1 : i] != [k]]
 
 
 def test_v_one_line_per_request_and_answer(
@@ -65,8 +101,9 @@ def test_v_one_line_per_request_and_answer(
     assert len(records(result)) == 4
     stderr = result.stderr.splitlines()
     assert trace_lines(result.stderr) == stderr  # -q: nothing else
-    sent = [parse(SENT, line) for line in stderr if line.startswith("hx: >")]
-    answered = [parse(ANSWERED, line) for line in stderr if line.startswith("hx: <")]
+    sent = [m for m in map(SENT.fullmatch, stderr) if m]
+    answered = [m for m in map(ANSWERED.fullmatch, stderr) if m]
+    assert len(sent) + len(answered) == len(stderr)
     expected = {
         ("GET", server.url("/status/200"), "200"),
         ("GET", server.url("/status/404"), "404"),
@@ -78,15 +115,12 @@ def test_v_one_line_per_request_and_answer(
     )
     assert sorted((m["method"], m["url"], m["outcome"]) for m in answered) == sorted(expected)
     assert {m["attempt"] for m in answered} == {"1"}
-    for line in lines[:3]:  # each request is sent before it is answered
-        url = str(line["url"])
-        sent_at = next(
-            i for i, text in enumerate(stderr) if text.startswith("hx: >") and url in text
-        )
-        answered_at = next(
-            i for i, text in enumerate(stderr) if text.startswith("hx: <") and url in text
-        )
-        assert sent_at < answered_at
+    # Each line names its record: the input line number, as the record's id.
+    ids = {(m["id"], m["url"]) for m in [*sent, *answered]}
+    assert ids == {(str(number), str(line["url"])) for number, line in enumerate(lines, 1)}
+    for number in range(1, 5):  # each request is sent before it is answered
+        kinds = [kind(text) for text in stderr if line_id(text) == str(number)]
+        assert kinds == ["sent", "answered"]
 
 
 def test_v_keeps_stdout_for_records_and_summary_after_trace(
@@ -104,7 +138,7 @@ def test_v_keeps_stdout_for_records_and_summary_after_trace(
     assert len(trace_lines(result.stderr)) == 2
     assert [bool(SENT.fullmatch(line)) for line in stderr[:2]] == [True, False]
     assert ANSWERED.fullmatch(stderr[1])
-    assert stderr[2].startswith("hx: 1 requests in ")
+    assert stderr[2].startswith("hx: 1 request in ")
     assert not any(HEADER.fullmatch(line) for line in stderr)  # headers need -vv
 
 
@@ -117,23 +151,57 @@ def test_vv_adds_request_and_response_headers(server: TestServer, tmp_path: Path
     assert result.exit_code == 0
     assert len(records(result)) == 1
     stderr = result.stderr.splitlines()
-    assert SENT.fullmatch(stderr[0])
-    assert ANSWERED.fullmatch(stderr[-1])
+    # The request line, its headers, the status line, its headers, the answer: all of record 1.
+    assert collapse([kind(line) for line in stderr]) == ["sent", ">", "status", "<", "answered"]
+    assert {line_id(line) for line in stderr} == {"1"}
     headers = [HEADER.fullmatch(line) for line in stderr]
     sent = {(m["name"], m["value"]) for m in headers if m and m["way"] == ">"}
     received = {(m["name"], m["value"]) for m in headers if m and m["way"] == "<"}
     assert {("x-trace", "yes"), ("host", f"127.0.0.1:{server.port}")} <= sent
     assert any(name == "user-agent" and value.startswith("hx/") for name, value in sent)
     assert {("content-type", "application/json"), ("server", "hx-test-server")} <= received
-    assert sum(bool(STATUS_LINE.fullmatch(line)) for line in stderr) == 1
-    # Every line is a trace line, a header line or the status line: nothing else.
-    for line in stderr:
-        assert (
-            SENT.fullmatch(line)
-            or ANSWERED.fullmatch(line)
-            or HEADER.fullmatch(line)
-            or (STATUS_LINE.fullmatch(line))
-        ), line
+    assert parse(STATUS_LINE, stderr[len(sent) + 1])["status"] == "200"
+
+
+def test_vv_blocks_of_concurrent_requests_carry_their_ids(
+    server: TestServer, tmp_path: Path
+) -> None:
+    source = tmp_path / "requests.ndjson"
+    ids = ["alpha", "beta", "gamma"]
+    source.write_text(
+        "".join(
+            json.dumps({"url": server.url(f"/slow?delay=0.2&n={n}"), "id": name}) + "\n"
+            for n, name in enumerate(ids)
+        )
+    )
+
+    result = hx("fetch", source, "-vv", "-q", "-c", "3")
+
+    assert result.exit_code == 0, result.stderr
+    stderr = result.stderr.splitlines()
+    assert sorted({line_id(line) for line in stderr}) == sorted(ids)
+    for name in ids:
+        own = [line for line in stderr if line_id(line) == name]
+        assert collapse([kind(line) for line in own]) == ["sent", ">", "status", "<", "answered"]
+    # The three were on the wire together: their lines interleave.
+    first_answer = next(i for i, line in enumerate(stderr) if kind(line) == "answered")
+    assert sum(kind(line) == "sent" for line in stderr[:first_answer]) == 3
+
+
+def test_vv_shows_each_redirect_hop_under_the_request(server: TestServer, tmp_path: Path) -> None:
+    source = tmp_path / "urls.txt"
+    source.write_text(server.url("/redirect/1") + "\n")
+
+    result = hx("fetch", source, "-vv", "-q")
+
+    assert result.exit_code == 0, result.stderr
+    stderr = result.stderr.splitlines()
+    kinds = collapse([kind(line) for line in stderr])
+    assert kinds == ["sent", ">", "status", "<", "hop", ">", "status", "<", "answered"]
+    statuses = [parse(STATUS_LINE, line)["status"] for line in stderr if kind(line) == "status"]
+    assert statuses[1] == "200" and statuses[0].startswith("3")
+    hop = next(parse(HOP, line) for line in stderr if kind(line) == "hop")
+    assert (hop["method"], hop["url"]) == ("GET", server.url("/redirect/0"))
 
 
 def basic(user: str, password: str) -> str:
@@ -190,7 +258,7 @@ def test_vv_redacts_password_in_url(server: TestServer, tmp_path: Path) -> None:
     stderr = result.stderr.splitlines()
     assert parse(SENT, stderr[0])["url"] == redacted
     assert parse(ANSWERED, stderr[-1])["url"] == redacted
-    assert "hx: >   authorization: ***" in stderr
+    assert "hx: [1] >   authorization: ***" in stderr
     for secret in ("url-pass-321", basic("alice", "url-pass-321")):
         assert secret not in result.stderr
         assert secret not in result.stdout
@@ -207,11 +275,33 @@ def test_retry_shows_attempt_two(fault_server: FaultServer, tmp_path: Path) -> N
     [record] = records(result)
     assert (record["status"], record["attempts"]) == (200, 2)
     lines = result.stderr.splitlines()
-    assert len(lines) == 4, lines
-    sent = [parse(SENT, line) for line in lines[0::2]]
-    answered = [parse(ANSWERED, line) for line in lines[1::2]]
+    assert [kind(line) for line in lines] == ["sent", "answered", "retry", "sent", "answered"]
+    sent = [parse(SENT, line) for line in lines[0::3]]
+    answered = [parse(ANSWERED, line) for line in (lines[1], lines[4])]
     assert [(m["url"], m["attempt"]) for m in sent] == [(url, "1"), (url, "2")]
     assert [(m["outcome"], m["attempt"]) for m in answered] == [("503", "1"), ("200", "2")]
+    retry = parse(RETRY, lines[2])
+    assert (retry["id"], retry["delay"], retry["attempt"], retry["outcome"]) == (
+        "1",
+        "0.00",
+        "2",
+        "503",
+    )
+
+
+def test_v_shows_the_wait_before_a_retry_after_a_network_error(
+    refused_url: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "urls.txt"
+    source.write_text(refused_url + "/x\n")
+
+    result = hx("fetch", source, "-v", "-q", "--retries", "1", "--retry-delay", "0.01")
+
+    assert result.exit_code == 4
+    [retry] = [parse(RETRY, line) for line in result.stderr.splitlines() if kind(line) == "retry"]
+    assert retry["attempt"] == "2"
+    assert retry["outcome"] == "no response connect: connection refused"
+    assert float(retry["delay"]) <= 0.01
 
 
 def test_no_trace_without_v(server: TestServer, fault_server: FaultServer, tmp_path: Path) -> None:
