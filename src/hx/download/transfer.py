@@ -1,0 +1,212 @@
+"""One attempt at one file: fresh, continued, split or already complete, then verified.
+
+The bytes go to ``NAME.part`` (hx.download.state) and only a complete file
+whose digest matches is renamed to ``NAME``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import httpx
+
+from hx.batch.ratelimit import RateLimiter
+from hx.download import responses, split
+from hx.download.checksums import FileDigests
+from hx.download.content_range import (
+    ContentRangeError,
+    parse_content_range,
+    parse_unsatisfied_range,
+)
+from hx.download.failures import DownloadFailed
+from hx.download.options import DownloadOptions, TransferReporter
+from hx.download.segments import downloaded, plan, worth_splitting
+from hx.download.state import PartFiles, PartState, url_hash
+from hx.download.writer import writing
+from hx.errors import ErrorKind
+from hx.models import RequestSpec
+from hx.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    """A file in place: where, how large, its sha256, and the offset the attempt began at."""
+
+    path: Path
+    size: int
+    sha256: str
+    resumed_from: int
+    response: httpx.Response | None
+
+
+@dataclasses.dataclass
+class Transfer:
+    """One attempt at saving ``spec``'s file as ``target``: ``await transfer.run()``."""
+
+    client: httpx.AsyncClient
+    spec: RequestSpec
+    settings: Settings
+    options: DownloadOptions
+    target: Path
+    reporter: TransferReporter
+    bandwidth: RateLimiter | None
+
+    def __post_init__(self) -> None:
+        self.parts = PartFiles(self.target)
+
+    @property
+    def key(self) -> int:
+        """The file's key for the reporter: stable while the spec's download runs."""
+        return id(self.spec)
+
+    async def run(self, response: httpx.Response | None = None) -> Saved:
+        """Save the file; ``response`` is the answer to a plain GET if one was sent already."""
+        if self.target.exists() and not self.target.is_dir():
+            if self.options.resume:
+                return await self._confirm_complete()
+            if not self.options.overwrite:
+                raise DownloadFailed(
+                    ErrorKind.EXISTS,
+                    f"{self.target} exists (--overwrite replaces it, -C resumes it)",
+                )
+        state = self.parts.resumable(self.spec.url)
+        if state is not None and state.segments is not None:
+            return await self._split(state)
+        offset = self.parts.size() if state is not None else 0
+        if response is not None:
+            return await self._from_response(response, offset)
+        validator = state.validator if state is not None else None
+        response = await responses.request(
+            self.client, self.spec, self.settings, offset, validator=validator
+        )
+        try:
+            return await self._from_response(response, offset)
+        finally:
+            await response.aclose()
+
+    async def _from_response(self, response: httpx.Response, offset: int) -> Saved:
+        status = response.status_code
+        if status == 416 and offset > 0:
+            if _unsatisfied_length(response) == offset:  # the part already holds everything
+                return self._finish(offset, response, resumed_from=offset)
+            raise DownloadFailed(ErrorKind.HTTP_STATUS, "416 Range Not Satisfiable", status)
+        if status == 206:
+            try:
+                total = parse_content_range(response.headers.get("content-range"), offset).length
+            except ContentRangeError as exc:
+                raise DownloadFailed(ErrorKind.PROTOCOL, str(exc), status) from None
+        elif 200 <= status < 300:
+            offset = 0  # the server ignored Range, or the file changed: start over
+            total = responses.file_length(response)
+        else:
+            raise responses.status_failure(response)
+        responses.check_size(total, self.settings)
+        validator = responses.validator(response)
+        if (
+            offset == 0
+            and total is not None
+            and worth_splitting(total, self.options.split)
+            and responses.splittable(response)
+        ):
+            await response.aclose()
+            segments = plan(total, self.options.split)
+            return await self._split(
+                PartState(url_hash(self.spec.url), validator, total, segments), response
+            )
+        self.parts.save(PartState(url_hash(self.spec.url), validator, total))
+        self.reporter.started(self.key, self.target.name, total, offset)
+        digests = FileDigests(self.spec.checksum)
+        if offset:
+            digests.feed_file(self.parts.data_path, offset)
+        await self._stream(response, offset, digests)
+        return self._finish(total, response, offset, digests)
+
+    async def _stream(self, response: httpx.Response, offset: int, digests: FileDigests) -> None:
+        """Write the body into the part from ``offset`` on."""
+        fd = self.parts.open()
+        too_large = False
+        try:
+            os.ftruncate(fd, offset)
+            async with writing(fd, offset, digests.hashers) as writer:
+                limit = self.settings.max_size
+                async for chunk in responses.body(response, self.bandwidth):
+                    if limit is not None and writer.position + len(chunk) > limit:
+                        too_large = True
+                        break
+                    await writer.write(chunk)
+                    self.reporter.transferred(self.key, len(chunk))
+        finally:
+            os.close(fd)
+        if too_large:
+            self.parts.discard()
+            raise DownloadFailed(
+                ErrorKind.TOO_LARGE, f"body exceeds --max-size {self.settings.max_size} bytes"
+            )
+
+    async def _split(self, state: PartState, first: httpx.Response | None = None) -> Saved:
+        assert state.segments is not None and state.size is not None
+        done_before = downloaded(state.segments)
+        await split.fetch_segments(self, state)
+        return self._finish(state.size, first, resumed_from=done_before)
+
+    async def _confirm_complete(self) -> Saved:
+        """-C on a finished file: the server's 416 (or same length) says it is complete."""
+        size = self.target.stat().st_size
+        response = await responses.request(self.client, self.spec, self.settings, size)
+        try:
+            if (response.status_code == 416 and _unsatisfied_length(response) in (size, None)) or (
+                response.status_code == 200 and responses.file_length(response) == size
+            ):
+                digests = FileDigests(self.spec.checksum)
+                digests.feed_file(self.target, size)
+                _check(digests)
+                return Saved(self.target, size, digests.sha256, size, response)
+        finally:
+            await response.aclose()
+        raise DownloadFailed(
+            ErrorKind.EXISTS,
+            f"{self.target} exists and differs from the server's file (--overwrite replaces it)",
+            response.status_code,
+        )
+
+    def _finish(
+        self,
+        expected_size: int | None,
+        response: httpx.Response | None,
+        resumed_from: int,
+        digests: FileDigests | None = None,
+    ) -> Saved:
+        """Verify the part, then rename it into place and drop its state.
+
+        ``digests`` (fed while streaming) saves reading the part again.
+        """
+        actual = self.parts.size()
+        if expected_size is not None and actual != expected_size:
+            raise DownloadFailed(ErrorKind.PROTOCOL, f"got {actual} of {expected_size} bytes")
+        if digests is None:
+            digests = FileDigests(self.spec.checksum)
+            digests.feed_file(self.parts.data_path, actual)
+        try:
+            _check(digests)
+        except DownloadFailed:
+            self.parts.discard()
+            raise
+        if self.target.exists() and not self.options.overwrite and not self.options.resume:
+            raise DownloadFailed(ErrorKind.EXISTS, f"{self.target} appeared while downloading")
+        self.parts.commit()
+        return Saved(self.target, actual, digests.sha256, resumed_from, response)
+
+
+def _unsatisfied_length(response: httpx.Response) -> int | None:
+    """The file length a 416 response states, None if it states none we can read."""
+    try:
+        return parse_unsatisfied_range(response.headers.get("content-range"))
+    except ContentRangeError:
+        return None
+
+
+def _check(digests: FileDigests) -> None:
+    if (problem := digests.mismatch()) is not None:
+        raise DownloadFailed(ErrorKind.CHECKSUM, problem)
