@@ -29,7 +29,8 @@ def test_fetch_options_default_to_the_library_settings() -> None:
 
 def test_every_shared_option_reaches_the_settings() -> None:
     """Changing any option that shapes requests changes the Settings built from it."""
-    run_level = {"output_file", "summary_json", "quiet"}  # where records go, not how to fetch
+    # Where and how records are written, not how requests are made.
+    run_level = {"output_file", "summary_json", "quiet", "record_format", "fields"}
     base = settings_from(NetworkOptions())
     for name, parameter in inspect.signature(NetworkOptions).parameters.items():
         if name in run_level:

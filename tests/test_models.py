@@ -104,6 +104,12 @@ FIXED_FIELDS = {
     "bytes",
     "content_type",
     "attempts",
+    "redirects",
+    "remote_ip",
+    "remote_port",
+    "reused",
+    "timings",
+    "tls",
     "error",
 }
 
@@ -125,6 +131,12 @@ def test_minimal_record_has_exactly_the_fixed_fields() -> None:
         "bytes": 0,
         "content_type": None,
         "attempts": 0,
+        "redirects": 0,
+        "remote_ip": None,
+        "remote_port": None,
+        "reused": None,
+        "timings": None,
+        "tls": None,
         "error": None,
     }
 

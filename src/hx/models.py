@@ -74,6 +74,32 @@ class ErrorInfo:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Timings:
+    """Phases of one exchange in milliseconds; None for a phase that did not happen."""
+
+    dns: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    wait: float | None = None
+    transfer: float | None = None
+    total: float | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TlsFacts:
+    """A TLS connection's version, cipher and ALPN, and its server's leaf certificate."""
+
+    version: str | None = None
+    cipher: str | None = None
+    alpn: str | None = None
+    not_after: str | None = None
+    """RFC 3339, UTC."""
+    days_left: int | None = None
+    subject_cn: str | None = None
+    issuer_cn: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Result:
     """What happened to one request: exactly one per input item."""
 
@@ -91,6 +117,13 @@ class Result:
     """When hx took the request up (RFC 3339, UTC, milliseconds)."""
     total_ms: float | None = None
     """From ``started_at`` to the end: queueing, every attempt, backoff and waits."""
+    redirects: int = 0
+    remote_ip: str | None = None
+    remote_port: int | None = None
+    reused: bool | None = None
+    """Whether the connection that answered had served an earlier request."""
+    timings: Timings | None = None
+    tls: TlsFacts | None = None
     bytes: int = 0
     content_type: str | None = None
     error: ErrorInfo | None = None
@@ -117,6 +150,10 @@ class Result:
             values["error"] = ErrorInfo(ErrorKind(error["kind"]), error["message"])
         if record.get("headers") is not None:
             values["headers"] = tuple(tuple(pair) for pair in record["headers"])
+        if record.get("timings") is not None:
+            values["timings"] = Timings(**record["timings"])
+        if record.get("tls") is not None:
+            values["tls"] = TlsFacts(**record["tls"])
         return cls(**values)
 
     def to_record(self) -> dict[str, Any]:
@@ -136,6 +173,12 @@ class Result:
             "bytes": self.bytes,
             "content_type": self.content_type,
             "attempts": self.attempts,
+            "redirects": self.redirects,
+            "remote_ip": self.remote_ip,
+            "remote_port": self.remote_port,
+            "reused": self.reused,
+            "timings": None if self.timings is None else _timings_record(self.timings),
+            "tls": None if self.tls is None else dataclasses.asdict(self.tls),
             "error": (
                 None
                 if self.error is None
@@ -155,3 +198,17 @@ class Result:
         if self.skipped:
             record["skipped"] = True
         return record
+
+
+def _timings_record(timings: Timings) -> dict[str, float | None]:
+    return {
+        name: None if value is None else round(value, 3)
+        for name, value in (
+            ("dns", timings.dns),
+            ("connect", timings.connect),
+            ("tls", timings.tls),
+            ("wait", timings.wait),
+            ("transfer", timings.transfer),
+            ("total", timings.total),
+        )
+    }

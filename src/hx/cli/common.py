@@ -15,7 +15,7 @@ from hx.cli.options import NetworkOptions
 from hx.errors import ExitCode, HxError, LineError, UsageError, internal_error_message
 from hx.models import Result
 from hx.redact import SECRET_HEADERS
-from hx.run.records import OutputClosed
+from hx.run.records import OutputClosed, RecordFormat
 from hx.run.runner import Outcome, run_async
 from hx.settings import (
     AuthOptions,
@@ -102,6 +102,11 @@ def settings_from(options: NetworkOptions, **command_settings: Any) -> Settings:
         grace=o.grace,
         **command_settings,
     )
+
+
+def record_format(options: NetworkOptions) -> RecordFormat:
+    """``--format`` and ``--fields``."""
+    return RecordFormat(options.record_format.value, options.fields)
 
 
 def run_batch_command(

@@ -171,6 +171,7 @@ def download(
         job = BatchJob(
             settings=settings,
             output_file=options.output_file,
+            record_format=common.record_format(options),
             write_records=not to_stdout or options.output_file is not None,
             summary_json=options.summary_json,
         )

@@ -171,6 +171,7 @@ def fetch(
         job = BatchJob(
             settings=settings,
             output_file=options.output_file,
+            record_format=common.record_format(options),
             summary_json=options.summary_json,
             journal=journal,
         )

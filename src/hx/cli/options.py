@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hx.schema import Fields, parse_fields
 from hx.settings import Settings
 from hx.values import (
     Header,
@@ -40,6 +41,12 @@ LIMITS = "Retries and limits"
 TRANSPORT = "Transport, TLS and proxies"
 AUTH = "Authentication and cookies"
 OUTPUT = "Output"
+
+
+class RecordFormatChoice(StrEnum):
+    ndjson = "ndjson"
+    csv = "csv"
+    tsv = "tsv"
 
 
 class TlsVersionChoice(StrEnum):
@@ -324,6 +331,25 @@ class NetworkOptions:
     output_file: Annotated[
         Path | None,
         option("--output-file", help="Write records to FILE instead of stdout.", panel=OUTPUT),
+    ] = None
+    record_format: Annotated[
+        RecordFormatChoice,
+        option(
+            "--format",
+            help="Records as NDJSON, or as CSV (RFC 4180) or TSV with a header row.",
+            panel=OUTPUT,
+        ),
+    ] = RecordFormatChoice.ndjson
+    fields: Annotated[
+        Fields | None,
+        option(
+            "--fields",
+            parser=parse_fields,
+            metavar="NAME,...",
+            help="Write these record fields, in this order; nested ones dotted"
+            " (timings.wait, error.kind).",
+            panel=OUTPUT,
+        ),
     ] = None
     summary_json: Annotated[
         Path | None,

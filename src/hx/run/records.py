@@ -1,15 +1,25 @@
-"""Writing result records as NDJSON, to stdout or to a file."""
+"""Writing result records, to stdout or to a file: NDJSON, or CSV/TSV for spreadsheets.
+
+The record's fields are written down once, in ``hx/schema/record.schema.json``;
+``--fields`` names them by dotted path (``timings.wait``, ``error.kind``) and
+is checked against that schema.
+"""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
 import os
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Literal
 
 from hx.errors import ExitCode, OutputError
 from hx.models import Result
+from hx.schema import Fields
 from hx.storage import PartFile
 
 
@@ -19,18 +29,97 @@ class OutputClosed(OutputError):
     exit_code = ExitCode.BROKEN_PIPE
 
 
+FormatName = Literal["ndjson", "csv", "tsv"]
+
+TABLE_FIELDS = (
+    "id",
+    "line",
+    "url",
+    "method",
+    "status",
+    "ok",
+    "http_version",
+    "final_url",
+    "started_at",
+    "elapsed_ms",
+    "total_ms",
+    "bytes",
+    "content_type",
+    "attempts",
+    "error.kind",
+    "error.message",
+)
+"""The columns of CSV and TSV when --fields does not choose them."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFormat:
+    """How records are written: ``--format`` and ``--fields``."""
+
+    name: FormatName = "ndjson"
+    fields: Fields | None = None
+    """Fields to write, in order; None: every field (NDJSON) or TABLE_FIELDS."""
+
+    @property
+    def is_plain(self) -> bool:
+        """Whole NDJSON records, as the engine and workers produce them."""
+        return self.name == "ndjson" and self.fields is None
+
+    def header(self) -> str | None:
+        """The CSV/TSV header row; None for NDJSON."""
+        if self.name == "ndjson":
+            return None
+        return self._row(self._columns())
+
+    def line(self, record: dict[str, Any]) -> str:
+        """One record, serialised, ending in a newline."""
+        if self.name == "ndjson":
+            if self.fields is not None:
+                record = {name: _field(record, name) for name in self.fields.names}
+            return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return self._row([_cell(_field(record, name)) for name in self._columns()])
+
+    def _columns(self) -> tuple[str, ...]:
+        return TABLE_FIELDS if self.fields is None else self.fields.names
+
+    def _row(self, cells: Any) -> str:
+        out = io.StringIO()
+        # RFC 4180: CRLF line ends, quotes only where needed, quotes doubled.
+        delimiter = "," if self.name == "csv" else "\t"
+        csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerow(cells)
+        return out.getvalue()
+
+
+def _field(record: dict[str, Any], dotted: str) -> Any:
+    value: Any = record
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
 def dumps(result: Result) -> str:
     return json.dumps(result.to_record(), ensure_ascii=False, separators=(",", ":"))
 
 
 class RecordWriter:
-    """One NDJSON line per result.
+    """One line per result: an NDJSON record, or a CSV/TSV row after a header row.
 
     To stdout (``path`` None) each record is flushed so pipelines see it at
     once; to a file, records go to ``FILE.part``, renamed into place by close().
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, fmt: RecordFormat = RecordFormat()) -> None:
+        self._format = fmt
         self._part: PartFile | None = None
         if path is not None:
             try:
@@ -40,10 +129,21 @@ class RecordWriter:
         self.written = 0
 
     def write(self, result: Result) -> None:
-        self.write_line(dumps(result) + "\n")
+        if self._format.is_plain:
+            self._write_text(dumps(result) + "\n")
+        else:
+            self._write_text(self._format.line(result.to_record()))
 
-    def write_line(self, line: str) -> None:
-        """Write one record already serialised (ending in a newline)."""
+    def write_serialised(self, line: str, result: Result) -> None:
+        """Write a record a worker already serialised as NDJSON (``line``), as ``result``."""
+        if self._format.is_plain:
+            self._write_text(line)
+        else:
+            self.write(result)
+
+    def _write_text(self, line: str) -> None:
+        if self.written == 0 and (header := self._format.header()) is not None:
+            line = header + line
         try:
             if self._part is not None:
                 self._part.write(line.encode())

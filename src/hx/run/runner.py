@@ -33,7 +33,7 @@ from hx.errors import ExitCode, OutputError
 from hx.models import InputItem, Result
 from hx.net.cookies import save_cookie_jar
 from hx.request.fetch import fetch
-from hx.run.records import RecordWriter
+from hx.run.records import RecordFormat, RecordWriter
 from hx.run.signals import exit_code, handle_stop_signals
 from hx.run.summary import Summary, SummaryBuilder
 from hx.settings import Settings
@@ -65,6 +65,7 @@ class BatchJob:
     """False when stdout carries a body (``hx download -o -``) and no --output-file."""
     summary_json: Path | None = None
     journal: Path | None = None
+    record_format: RecordFormat = RecordFormat()
 
 
 @dataclasses.dataclass
@@ -126,7 +127,7 @@ async def run_job(
     ``count_lines_of`` is a file whose request lines give the progress total.
     """
     builder = SummaryBuilder()
-    with RecordWriter(job.output_file) as writer:
+    with RecordWriter(job.output_file, job.record_format) as writer:
         # A request is journaled only once its record is out of hx's buffers.
         journal = FileJournal(job.journal, before_write=writer.flush) if job.journal else None
         try:

@@ -124,9 +124,9 @@ async def merge_workers(
         with handle_stop_signals(forward) as received:
             streams = [_records(loop, worker.read_fd) for worker in workers]
             merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
-            with RecordWriter(job.output_file) as writer:
+            with RecordWriter(job.output_file, job.record_format) as writer:
                 async for line, result in merged:
-                    writer.write_line(line)
+                    writer.write_serialised(line, result)
                     builder.add(result)
                     progress.advance(result)
     finally:

@@ -1,0 +1,145 @@
+"""hx.run.records and hx.schema: records match their JSON Schema; NDJSON, CSV and TSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from hx.errors import ErrorKind
+from hx.models import ErrorInfo, Result, Timings
+from hx.run.records import TABLE_FIELDS, RecordFormat
+from hx.schema import known_fields, parse_fields, record_schema
+from support.cli import assert_usage_error, hx, records, write_lines
+from support.server import TestServer
+from support.tls_servers import AsgiServer
+
+
+def validator() -> jsonschema.protocols.Validator:
+    schema = record_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_real_records_match_the_schema(
+    server: TestServer, h2_server: AsgiServer, tls_ca_pem: Path, tmp_path: Path
+) -> None:
+    source = write_lines(
+        tmp_path / "urls.txt",
+        [
+            server.url("/json"),
+            server.url("/status/404"),
+            server.url("/redirect/2"),
+            "http://127.0.0.1:1/refused",
+            "not a url",
+            h2_server.url("/"),
+        ],
+    )
+    result = hx(
+        "fetch", source, "--http2", "--cacert", tls_ca_pem, "--include-headers", "--body", "-q"
+    )
+    assert result.exit_code == 3, result.stderr
+    recs = records(result)
+    assert len(recs) == 6
+    check = validator()
+    for record in recs:
+        check.validate(record)
+
+
+def test_every_schema_field_is_written_by_to_record() -> None:
+    """The schema's required fields are exactly what every record has."""
+    record = Result(id=1, line=1, url="http://h/", method="GET", ok=True).to_record()
+    assert set(record) == set(record_schema()["required"])
+    validator().validate(record)
+
+
+def test_a_full_result_matches_the_schema() -> None:
+    result = Result(
+        id="a",
+        line=3,
+        url="http://h/",
+        method="GET",
+        ok=False,
+        status=503,
+        started_at="2026-11-27T16:09:04.123Z",
+        total_ms=12.0,
+        timings=Timings(dns=None, connect=None, tls=None, wait=3.0, transfer=1.0, total=4.0),
+        error=ErrorInfo(ErrorKind.HTTP_STATUS, "HTTP 503"),
+        headers=(("a", "b"),),
+        body="x",
+        body_encoding="text",
+        path="out/x",
+        sha256="0" * 64,
+        resumed_from=0,
+    )
+    validator().validate(result.to_record())
+
+
+def table(text: str, delimiter: str = ",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def test_csv_with_chosen_fields_opens_as_a_table(server: TestServer, tmp_path: Path) -> None:
+    urls = [server.url("/json"), server.url("/status/404"), "http://127.0.0.1:1/x"]
+    source = write_lines(tmp_path / "urls.txt", urls)
+    fields = "url,status,timings.wait,remote_ip,error.kind"
+    result = hx("fetch", source, "--format", "csv", "--fields", fields, "--ordered", "-q")
+    assert result.exit_code == 3, result.stderr
+    assert result.stdout_bytes.count(b"\r\n") == 4  # RFC 4180: CRLF after every row
+    header, *rows = table(result.stdout)
+    assert header == fields.split(",")
+    assert [row[0] for row in rows] == urls
+    assert [row[1] for row in rows] == ["200", "404", ""]
+    assert [row[4] for row in rows] == ["", "http_status", "connect"]
+
+
+def test_csv_without_fields_has_the_default_columns(server: TestServer, tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json")])
+    result = hx("fetch", source, "--format", "csv", "-q")
+    header, row = table(result.stdout)
+    assert tuple(header) == TABLE_FIELDS
+    assert dict(zip(header, row, strict=True))["ok"] == "true"
+
+
+def test_tsv_to_a_file(server: TestServer, tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json")] * 3)
+    out = tmp_path / "out.tsv"
+    result = hx("fetch", source, "--format", "tsv", "--fields", "line,status", "--output-file", out)
+    assert result.exit_code == 0, result.stderr
+    header, *rows = table(out.read_text(), delimiter="\t")
+    assert header == ["line", "status"]
+    assert sorted(rows) == [["1", "200"], ["2", "200"], ["3", "200"]]
+
+
+def test_ndjson_with_fields_keeps_only_those(server: TestServer, tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json")])
+    result = hx("fetch", source, "--fields", "status,error.kind", "-q")
+    assert records(result) == [{"status": 200, "error.kind": None}]
+
+
+@pytest.mark.parametrize("fields", ["status,nope", "timings.nope", ",", "url.host"])
+def test_bad_field_names_are_a_usage_error_naming_them(
+    server: TestServer, tmp_path: Path, fields: str
+) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json")])
+    result = hx("fetch", source, "--format", "csv", "--fields", fields)
+    bad = [name for name in fields.split(",") if name and name not in known_fields()]
+    assert_usage_error(result, "--fields", *bad)
+
+
+def test_cells_quote_what_needs_quoting() -> None:
+    fmt = RecordFormat("csv", parse_fields("url,error.message,ok,headers"))
+    record: dict[str, Any] = {
+        "url": "http://h/a,b",
+        "error": {"kind": "protocol", "message": 'said "no"\nthen left'},
+        "ok": False,
+        "headers": [["a", "b"]],
+    }
+    [row] = table(fmt.line(record))
+    assert row == ["http://h/a,b", 'said "no"\nthen left', "false", '[["a","b"]]']
