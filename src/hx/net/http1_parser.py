@@ -1,15 +1,25 @@
 """HTTP/1.1 responses from bytes: the head, how the body is framed, chunked bodies.
 
-No I/O here: hx.net.http1 feeds in what the socket delivers. The rules are RFC
-9112's, applied the way clients in the wild apply them: lenient where servers
-commonly stray and nothing can be misread (bare LF line ends, no reason phrase,
-folded header lines), strict where a mistake would run two messages together
-(Content-Length, Transfer-Encoding, chunk sizes).
+No I/O here: hx.net.http1 feeds a ``ResponseReader`` what the socket delivers.
+The rules are RFC 9112's, applied the way curl applies them, and checked
+against h11 and llhttp (tests/test_http1_fuzz.py):
+
+- strict where a mistake would run two messages together: Content-Length,
+  Transfer-Encoding and chunk sizes are exact (no vertical tab taken for a
+  space, no empty or folded Transfer-Encoding, no space before a chunk size),
+  a status outside 100-599, a bare CR or a NUL is refused, and so is a head
+  over MAX_HEAD bytes however it arrives;
+- lenient where servers commonly stray and nothing can be misread: bare LF
+  line ends in the head, no reason phrase, folded header lines;
+- in between, accepted but the connection is not reused afterwards: control
+  bytes in header values, bare LF or a space after the size in chunked
+  framing, bytes after the end of the response.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_HEAD = 64 * 1024
@@ -19,13 +29,20 @@ _MAX_CHUNK_LINE = 4096
 _MAX_TRAILERS = 64 * 1024
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\x00]*))?")
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_HEADER_LINE = re.compile(rb"(%b):[ \t]*([^\x00\r]*?)[ \t]*" % _TOKEN)
-_HEADER_LINES = re.compile(rb"^(%b):[ \t]*([^\x00\r\n]*?)[ \t]*\r?\n" % _TOKEN, re.MULTILINE)
+# A field value as RFC 9110 5.5 has it (no control bytes but HTAB) ...
+_HEADER_LINES = re.compile(
+    rb"^(%b):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r?\n" % _TOKEN, re.MULTILINE
+)
+# ... and as hx takes it: any byte but NUL, CR and LF.
+_HEADER_LINE = re.compile(rb"(%b):[ \t]*([^\x00\r\n]*?)[ \t]*" % _TOKEN)
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _CONNECTION, _TRANSFER_ENCODING, _LENGTH = b"connection", b"transfer-encoding", b"content-length"
+_FRAMING = (_TRANSFER_ENCODING, _LENGTH)
+_CODING = re.compile(_TOKEN)
 _DIGITS = re.compile(rb"[0-9]{1,18}")
-_CHUNK_SIZE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,15})[ \t]*(?:;[^\r\n]*)?")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})([ \t]*)(?:;[\t\x20-\x7e\x80-\xff]*)?")
 
 
 class ProtocolError(Exception):
@@ -70,7 +87,9 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     if match is None:
         raise ProtocolError(f"invalid status line {_show(status_line)}")
     minor, status, reason = match.group(1), int(match.group(2)), match.group(3) or b""
-    headers = _parse_headers(head[first_end + 1 :])
+    if not 100 <= status <= 599:
+        raise ProtocolError(f"invalid status code {match.group(2).decode()}")
+    headers, lax = _parse_headers(head[first_end + 1 :])
     version = b"HTTP/1.1" if minor == b"1" else b"HTTP/1.0"
 
     framing: dict[bytes, list[bytes]] = {_CONNECTION: [], _TRANSFER_ENCODING: [], _LENGTH: []}
@@ -80,17 +99,19 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
             values.append(value)
     connection = _tokens(framing[_CONNECTION])
     keep_alive = b"close" not in connection if minor == b"1" else b"keep-alive" in connection
+    keep_alive = keep_alive and not lax
     length: int | None
     chunked = False
-    codings = _tokens(framing[_TRANSFER_ENCODING])
     if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
         length = 0
-    elif codings:
-        # Transfer-Encoding wins over Content-Length; a server sending both
-        # is not trusted with the connection afterwards (RFC 9112 6.3).
+    elif framing[_TRANSFER_ENCODING]:
+        codings = _codings(framing[_TRANSFER_ENCODING])
+        # Transfer-Encoding wins over Content-Length; a server sending both, or
+        # sending it in HTTP/1.0, is not trusted with the connection afterwards
+        # (RFC 9112 6.1, 6.3).
         chunked = codings[-1] == b"chunked"
         length = None
-        if not chunked or framing[_LENGTH]:
+        if not chunked or framing[_LENGTH] or minor == b"0":
             keep_alive = False
     else:
         length = _content_length(framing[_LENGTH])
@@ -99,12 +120,14 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     return ResponseHead(status, reason, version, headers, length, chunked, keep_alive)
 
 
-def _parse_headers(block: bytes) -> list[tuple[bytes, bytes]]:
-    """The header lines of a head, then its blank line, as ``(name, value)`` pairs."""
+def _parse_headers(block: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The header lines of a head, then its blank line, as ``(name, value)`` pairs;
+    and whether any value holds control bytes (accepted, but the connection is not
+    reused)."""
     headers: list[tuple[bytes, bytes]] = _HEADER_LINES.findall(block)
     if len(headers) == block.count(b"\n") - 1:
-        return headers  # every line is a plain "name: value"
-    # Folded lines, or a line that is not a header: line by line, to say which.
+        return headers, False  # every line is a plain "name: value"
+    # Folded lines, control bytes, or a line that is not a header: line by line.
     headers = []
     for raw in block.split(b"\n"):
         line = raw.removesuffix(b"\r")
@@ -117,24 +140,44 @@ def _parse_headers(block: bytes) -> list[tuple[bytes, bytes]]:
             if b"\0" in line or b"\r" in line:
                 raise ProtocolError(f"invalid header line {_show(line)}")
             name, value = headers[-1]
+            if name.lower() in _FRAMING:
+                raise ProtocolError(f"folded {name.decode()} header")
             headers[-1] = (name, value + b" " + line.strip(b" \t"))
             continue
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid header line {_show(line)}")
         headers.append((match.group(1), match.group(2)))
-    return headers
+    lax = any(_CONTROL.search(value) for _, value in headers)
+    return headers, lax
+
+
+def _elements(values: list[bytes]) -> list[bytes]:
+    """The elements of a comma-separated list header, trimmed of spaces and tabs only."""
+    return [
+        element for value in values for item in value.split(b",") if (element := item.strip(b" \t"))
+    ]
 
 
 def _tokens(values: list[bytes]) -> list[bytes]:
     """The comma-separated tokens of a header's values, lower-cased, in order."""
-    return [
-        token.strip().lower() for value in values for token in value.split(b",") if token.strip()
-    ]
+    return [element.lower() for element in _elements(values)]
+
+
+def _codings(values: list[bytes]) -> list[bytes]:
+    """The transfer codings of Transfer-Encoding values, lower-cased: at least one, each a
+    token (parameters, which no coding hx knows takes, are not)."""
+    codings = _tokens(values)
+    if not codings:
+        raise ProtocolError("empty Transfer-Encoding")
+    for coding in codings:
+        if _CODING.fullmatch(coding) is None:
+            raise ProtocolError(f"invalid Transfer-Encoding {_show(coding)}")
+    return codings
 
 
 def _content_length(values: list[bytes]) -> int | None:
-    lengths = {item.strip() for value in values for item in value.split(b",")}
+    lengths = {item.strip(b" \t") for value in values for item in value.split(b",")}
     if not lengths:
         return None
     if len(lengths) > 1:
@@ -154,13 +197,14 @@ class ChunkedDecoder:
     """Takes the bytes of a chunked body as they arrive; gives back its data.
 
     ``feed`` returns the data found, in pieces, and sets ``done`` once the
-    last chunk and the trailers have been read. Trailers are read and dropped.
+    last chunk and the trailers have been read. Trailers are checked and dropped.
     """
 
     def __init__(self) -> None:
         self.done = False
-        self.extra = False
-        """Bytes followed the end of the body: the connection is not reusable."""
+        self.clean = True
+        """No bare LF, no space after a chunk size, no bytes after the end: the framing
+        leaves no doubt where the next response would start."""
         self._remaining = 0  # data bytes left in the current chunk
         self._line = b""  # an incomplete size, chunk-end or trailer line
         self._state = self._size_line
@@ -179,24 +223,30 @@ class ChunkedDecoder:
                     self._state = self._chunk_end
                 continue
             newline = data.find(b"\n", position)
+            line = self._line + data[position : len(data) if newline < 0 else newline]
+            if len(line) > _MAX_CHUNK_LINE:
+                what = "trailer" if self._state == self._trailer_line else "chunk size"
+                raise ProtocolError(f"{what} line too long")
             if newline < 0:
-                self._line += data[position:]
-                if len(self._line) > _MAX_CHUNK_LINE:
-                    what = "trailer" if self._state == self._trailer_line else "chunk size"
-                    raise ProtocolError(f"{what} line too long")
+                self._line = line
                 break
-            line = (self._line + data[position:newline]).removesuffix(b"\r")
             self._line = b""
             position = newline + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            else:
+                self.clean = False  # a bare LF ends the line
             self._state(line)
         if self.done and position < len(data):
-            self.extra = True
+            self.clean = False
         return pieces
 
     def _size_line(self, line: bytes) -> None:
         match = _CHUNK_SIZE.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid chunk size line {_show(line)}")
+        if match.group(2):
+            self.clean = False  # "5 ;ext": RFC 9112 allows it, h11 and llhttp do not
         self._remaining = int(match.group(1), 16)
         if not self._remaining:
             self._state = self._trailer_line
@@ -207,8 +257,132 @@ class ChunkedDecoder:
         self._state = self._size_line
 
     def _trailer_line(self, line: bytes) -> None:
+        if not line:
+            self.done = True
+            return
         self._trailer_bytes += len(line)
         if self._trailer_bytes > _MAX_TRAILERS:
             raise ProtocolError("trailers too long")
-        if not line:
-            self.done = True
+        match = _HEADER_LINE.fullmatch(line)
+        if match is None:
+            raise ProtocolError(f"invalid trailer line {_show(line)}")
+        if _CONTROL.search(match.group(2)):
+            self.clean = False
+
+
+class ResponseReader:
+    """The response to one request after another, from a connection's bytes as they arrive.
+
+    ``start`` expects a response; ``feed`` takes bytes (``head`` is set once the
+    final head has arrived, 1xx interim responses skipped; body data goes to
+    ``on_data``); ``feed_eof`` says the server closed. ``ended`` tells when the
+    response is whole, ``reusable`` whether the connection may carry another
+    request after it. Bytes that break HTTP/1.1 raise ProtocolError.
+    """
+
+    def __init__(self, on_data: Callable[[bytes], None]) -> None:
+        self._on_data = on_data
+        self._buffer = bytearray()  # an incomplete head
+        self._method = b"GET"
+        self.head: ResponseHead | None = None
+        self.ended = False
+        self.reusable = False
+        self.received = 0
+        """Body bytes received."""
+        self._remaining: int | None = None  # Content-Length bytes still to come
+        self._chunks: ChunkedDecoder | None = None
+
+    def start(self, method: bytes) -> None:
+        """Expect the response to a ``method`` request."""
+        self._buffer.clear()
+        self._method = method
+        self.head = None
+        self.ended = False
+        self.reusable = False
+        self.received = 0
+        self._remaining = None
+        self._chunks = None
+
+    def feed(self, data: bytes) -> None:
+        if self.head is None:
+            data = self._feed_head(data)
+        if not data:
+            return
+        if self.ended:
+            self.reusable = False  # bytes after the end of the response
+            return
+        chunks = self._chunks
+        if chunks is not None:
+            for piece in chunks.feed(data):
+                self._body(piece)
+            if chunks.done:
+                self._end(chunks.clean)
+        elif self._remaining is None:
+            self._body(data)  # the body runs until the server closes
+        else:
+            clean = len(data) <= self._remaining  # more than Content-Length: not reusable
+            if not clean:
+                data = data[: self._remaining]
+            self._remaining -= len(data)
+            self._body(data)
+            if not self._remaining:
+                self._end(clean)
+
+    def feed_eof(self) -> None:
+        """The server closed the connection: the end of a body delimited by the close;
+        ProtocolError if the response was cut short."""
+        if self.ended:
+            return
+        if self.head is None:
+            raise ProtocolError("Server disconnected without sending a response.")
+        if self._chunks is not None:
+            raise ProtocolError(
+                "peer closed connection without sending complete message body: "
+                "incomplete chunked read"
+            )
+        if self._remaining is not None:
+            raise ProtocolError(
+                "peer closed connection without sending complete message body: "
+                f"received {self.received} bytes, expected {self.received + self._remaining}"
+            )
+        self._end(False)
+
+    def _feed_head(self, data: bytes) -> bytes:
+        """Collect the head; once the final one is complete, parse it and return what
+        follows it."""
+        buffer = self._buffer
+        searched = len(buffer)
+        buffer += data
+        while True:
+            end = find_head_end(buffer, searched)
+            if end < 0 and len(buffer) <= MAX_HEAD:
+                return b""
+            if end < 0 or end > MAX_HEAD:
+                raise ProtocolError(f"response head larger than {MAX_HEAD} bytes")
+            head = parse_head(bytes(buffer[:end]), self._method)
+            del buffer[:end]
+            if head.status < 200:
+                if head.status == 101:
+                    raise ProtocolError("unexpected 101 Switching Protocols")
+                searched = 0  # an interim response (100 Continue, 103 Early Hints)
+                continue
+            self.head = head
+            self.reusable = head.keep_alive
+            rest = bytes(buffer)
+            buffer.clear()
+            if head.chunked:
+                self._chunks = ChunkedDecoder()
+            else:
+                self._remaining = head.length
+                if head.length == 0:
+                    self._end(True)
+            return rest
+
+    def _body(self, piece: bytes) -> None:
+        if piece:
+            self.received += len(piece)
+            self._on_data(piece)
+
+    def _end(self, clean: bool) -> None:
+        self.ended = True
+        self.reusable = self.reusable and clean
