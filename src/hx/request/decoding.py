@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 
 import httpx
 
@@ -39,11 +39,12 @@ _RAW_WBITS = -zlib.MAX_WBITS
 
 
 class BodyTooLarge(Exception):
-    """The decoded body grew past ``max_size``."""
+    """The decoded body grew past ``max_size``; ``size`` bytes had come when it was seen."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, size: int) -> None:
         super().__init__(f"body exceeds --max-size {limit} bytes")
         self.limit = limit
+        self.size = size
 
 
 class _Inflater:
@@ -148,7 +149,7 @@ class BodyDecoder:
     def _count(self, piece: bytes) -> None:
         self.size += len(piece)
         if self._max_size is not None and self.size > self._max_size:
-            raise BodyTooLarge(self._max_size)
+            raise BodyTooLarge(self._max_size, self.size)
 
 
 def _layer_names(encodings: Iterable[str]) -> list[str]:
@@ -172,7 +173,7 @@ def _refusal(names: list[str]) -> str | None:
 
 async def decoded_chunks(
     response: httpx.Response, max_size: int | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The body of ``response`` (opened with ``stream=True``), decoded, in pieces of at most
     :data:`STEP` bytes (raw pieces when it is not encoded).
 
