@@ -69,11 +69,26 @@ class _Cookies(httpx.Cookies):
 
 
 class _Client(httpx.AsyncClient):
-    """An AsyncClient whose cookie store is a :class:`_Cookies`."""
+    """An AsyncClient whose cookie store is a :class:`_Cookies`, and which never
+    fails a response for its Location."""
 
     def __init__(self, *, cookies: http.cookiejar.CookieJar, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cookies = cookies
+
+    def _build_redirect_request(  # type: ignore[override]
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request | None:
+        # httpx builds the next request of every redirect, followed or not, and
+        # raises on a Location it cannot make one of (data:, javascript:, a
+        # control character): the response itself would be lost. None becomes
+        # ``response.next_request``; hx.request.redirects then refuses the
+        # Location by name, and under --no-follow the response is the result.
+        # (hx's client never follows redirects itself, so httpx reads it nowhere else.)
+        try:
+            return super()._build_redirect_request(request, response)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError):
+            return None
 
     @property
     def cookies(self) -> httpx.Cookies:
