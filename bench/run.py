@@ -524,6 +524,96 @@ def s5(ctx: Ctx) -> list[Table]:
     return [Table("S5", "S5: start-up, median ms", "ms", tools, "floor", [note])]
 
 
+S6_REQUESTS = 20_000
+S6_GATHER_REQUESTS = 2_000
+S6_CONCURRENCY = (500, 1000)
+
+
+def s6(ctx: Ctx) -> list[Table]:
+    """Latency-bound: every response 50 ms late, 20,000 GETs over 50 host addresses."""
+    from server import LATENCY_HOSTS, LATENCY_S
+
+    if not ctx.nginx.has_latency:
+        note = (
+            "skipped: nginx's echo module is not installed (apt-get install -y "
+            "libnginx-mod-http-echo); netem is not available on these machines"
+        )
+        return [
+            Table("S6", "S6: latency-bound", "req/s", [Tool("hx", "hx", None, 0, note)], "speed")
+        ]
+    hosts = ctx.nginx.latency_hosts()
+    urls = ctx.path("urls-s6.txt")
+    with urls.open("w") as f:
+        f.writelines(f"{hosts[i % len(hosts)]}/d/{i:06d}\n" for i in range(S6_REQUESTS))
+    gather_urls = _head(urls, ctx.path("urls-s6-gather.txt"), S6_GATHER_REQUESTS)
+    tables = []
+    for c in S6_CONCURRENCY:
+        n = str(c)
+        out = ctx.path(f"hx-s6-{c}.ndjson")
+        cfg = curl_config(ctx.path(f"curl-s6-{c}.cfg"), urls)
+        ideal = c / LATENCY_S
+        tools = [
+            Tool(
+                "hx",
+                "hx fetch",
+                [*ctx.hx, "--no-config", "fetch", str(urls), "-c", n, "-q"],
+                S6_REQUESTS,
+                stdout=out,
+                check=ndjson_check(out, S6_REQUESTS),
+            ),
+            python_peer(
+                "aiohttp",
+                "aiohttp pool",
+                "aiohttp_pool.py",
+                [str(urls), n],
+                S6_REQUESTS,
+                needs="aiohttp",
+            ),
+            python_peer(
+                "gather",
+                "httpx gather",
+                "httpx_gather.py",
+                [str(gather_urls), n],
+                S6_GATHER_REQUESTS,
+                note=f"first {S6_GATHER_REQUESTS:,} URLs only (the full run takes minutes)",
+            ),
+            external(
+                "curl",
+                f"curl --parallel-max {min(c, 300)}",
+                "curl",
+                "curl",
+                [
+                    "--no-progress-meter",
+                    "--fail",
+                    "--parallel",
+                    "--parallel-max",
+                    str(min(c, 300)),
+                    "-K",
+                    str(cfg),
+                ],
+                S6_REQUESTS,
+                note="curl caps --parallel-max at 300" if c > 300 else "",
+            ),
+        ]
+        notes = [
+            f"nginx answers every request {LATENCY_S * 1000:.0f} ms late (echo_sleep: a timer, "
+            f"no CPU burnt); {S6_REQUESTS:,} GETs over {LATENCY_HOSTS} addresses "
+            "127.0.0.2-51, so each client keeps a pool per host.",
+            f"Ideal at c={c}: c ÷ latency = {ideal:,.0f} req/s, if the client had CPU to spare.",
+        ]
+        tables.append(
+            Table(
+                f"S6 c={c}",
+                f"S6: latency-bound ({LATENCY_S * 1000:.0f} ms per response), c={c}",
+                "req/s",
+                tools,
+                "speed",
+                notes,
+            )
+        )
+    return tables
+
+
 def run_table(table: Table, runs: int, ctx: Ctx) -> None:
     runs = table.runs or runs
     active = [t for t in table.tools if t.argv]
@@ -699,6 +789,7 @@ SCENARIOS: dict[str, Callable[[Ctx], list[Table]]] = {
     "S3": s3,
     "S4": s4,
     "S5": s5,
+    "S6": s6,
 }
 
 
@@ -721,7 +812,7 @@ def main() -> int:
         "--quick", action="store_true", help="1 run, 100 MB download, 100,000-line S3 input"
     )
     parser.add_argument(
-        "--scenarios", default="S1,S2,S3,S4,S5", help="comma-separated subset of S1..S5"
+        "--scenarios", default="S1,S2,S3,S4,S5,S6", help="comma-separated subset of S1..S6"
     )
     parser.add_argument("--runs", type=int, help="runs per tool, median reported [3; --quick: 1]")
     parser.add_argument(

@@ -19,7 +19,14 @@ from pathlib import Path
 HOST = "127.0.0.1"
 SMALL_BODY = "hx bench: a small response body, the same for every path under /s/\n"
 
+ECHO_MODULE = Path("/usr/lib/nginx/modules/ngx_http_echo_module.so")
+"""Debian's libnginx-mod-http-echo: lets nginx answer after a timer (S6's latency)."""
+LATENCY_HOSTS = 50
+"""S6's distinct host addresses: 127.0.0.2 ... 127.0.0.51, all on loopback."""
+LATENCY_S = 0.05
+
 NGINX_CONF = """\
+{load_echo}
 worker_processes {workers};
 daemon off;
 master_process on;
@@ -50,8 +57,17 @@ http {{
         root {root}/www;
         location /s/ {{ default_type text/plain; return 200 "{body}"; }}
     }}
+{latency_server}
 }}
 """
+
+# S6: every response 50 ms late, timed by nginx (no CPU burnt on either side), on
+# LATENCY_HOSTS addresses of 127.0.0.0/8 so that clients keep one pool per host.
+LATENCY_SERVER = """\
+    server {{
+{listens}
+        location /d/ {{ default_type text/plain; echo_sleep {latency}; echo "ok"; }}
+    }}"""
 
 
 def free_port() -> int:
@@ -125,6 +141,7 @@ class Nginx:
     https_port: int
     ca: Path
     big_size: int
+    latency_port: int
     workers: int = 1
     proc: subprocess.Popen[bytes] | None = None
 
@@ -135,6 +152,15 @@ class Nginx:
     @property
     def https(self) -> str:
         return f"https://{HOST}:{self.https_port}"
+
+    @property
+    def has_latency(self) -> bool:
+        """Whether S6's latency server can run (the echo module is installed)."""
+        return ECHO_MODULE.exists()
+
+    def latency_hosts(self) -> list[str]:
+        """Base URLs of S6's slow server, one per host address."""
+        return [f"http://127.0.0.{2 + i}:{self.latency_port}" for i in range(LATENCY_HOSTS)]
 
     def start(self, workers: int = 1) -> None:
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -150,6 +176,8 @@ class Nginx:
                 http_port=self.http_port,
                 https_port=self.https_port,
                 body=SMALL_BODY.replace("\n", "\\n"),
+                load_echo=f"load_module {ECHO_MODULE};" if self.has_latency else "",
+                latency_server=self._latency_server(),
             )
         )
         self.proc = subprocess.Popen(
@@ -171,6 +199,15 @@ class Nginx:
                 time.sleep(0.05)
         self.stop()
         raise SystemExit("nginx did not start listening within 10 s")
+
+    def _latency_server(self) -> str:
+        if not self.has_latency:
+            return ""
+        listens = "\n".join(
+            f"        listen {base.removeprefix('http://')} backlog=4096;"
+            for base in self.latency_hosts()
+        )
+        return LATENCY_SERVER.format(listens=listens, latency=LATENCY_S)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -199,7 +236,7 @@ def prepare(root: Path, big_size: int) -> Nginx:
     ca = make_certs(root)
     for name in ("ca.pem", "server.pem"):
         os.chmod(root / name, 0o644)
-    return Nginx(root, free_port(), free_port(), ca, big_size)
+    return Nginx(root, free_port(), free_port(), ca, big_size, free_port())
 
 
 def write_urls(path: Path, base: str, count: int, offset: int = 0) -> Path:
