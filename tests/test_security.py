@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,8 @@ def test_logs_redact_every_secret(secrets_server: RouteServer, tmp_path: Path) -
     )
 
     assert result.exit_code == 0, result.stderr
-    lines = result.stderr.splitlines()
+    # Trace lines without the record id that tags each of them.
+    lines = [re.sub(r"^hx: \[\d+\] ", "hx: ", line) for line in result.stderr.splitlines()]
     for name in ("authorization", "cookie", "x-token", "proxy-authorization"):
         assert f"hx: >   {name}: ***" in lines, name
     for name in ("authorization", "cookie", "set-cookie", "x-token", "proxy-authorization"):
@@ -645,7 +647,7 @@ def test_no_secret_in_any_output(
         result = hx(*args, env=env, input=stdin)
         assert result.exit_code in (0, 3, 4), (args, result.stderr)
         outputs += [(f"{args[:2]} stdout", result.stdout), (f"{args[:2]} stderr", result.stderr)]
-        assert "hx: >   authorization: ***" in result.stderr.splitlines(), args
+        assert "hx: [1] >   authorization: ***" in result.stderr.splitlines(), args
 
     files = [p for p in out.rglob("*") if p.is_file() and p.name not in ("urls.txt",)]
     names = {p.relative_to(out).as_posix() for p in files}

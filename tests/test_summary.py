@@ -1,4 +1,5 @@
-"""hx.run.summary: constant-memory latency percentiles, batch counts and exit codes."""
+"""hx.run.summary: constant-memory latency percentiles and histogram, counts, slowest
+requests, hosts and exit codes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import pytest
 
 from hx.errors import ErrorKind, ExitCode
 from hx.models import ErrorInfo, Result
-from hx.run.summary import LatencyHistogram, SummaryBuilder
+from hx.run.summary import (
+    MAX_HOSTS,
+    SLOWEST,
+    HistogramBucket,
+    HostStats,
+    LatencyHistogram,
+    SlowRequest,
+    SummaryBuilder,
+)
 
 PERCENTILES = (1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100)
 
@@ -98,18 +107,24 @@ def result(
     kind: ErrorKind | None = None,
     size: int = 0,
     elapsed_ms: float = 10.0,
+    url: str = "https://a.example/",
+    id: int = 1,
+    total_ms: float | None = None,
+    resumed_from: int | None = None,
 ) -> Result:
     error = None if kind is None else ErrorInfo(kind, f"{kind} happened")
     return Result(
-        id=1,
-        line=1,
-        url="https://a.example/",
+        id=id,
+        line=id,
+        url=url,
         method="GET",
         ok=ok,
         status=status,
         bytes=size,
         elapsed_ms=elapsed_ms,
+        total_ms=total_ms,
         error=error,
+        resumed_from=resumed_from,
     )
 
 
@@ -230,6 +245,32 @@ def test_to_dict_is_json_serialisable_and_exact() -> None:
         "elapsed_s": 1.235,
         "latency_ms": {"p50": 12.5, "p90": 12.5, "p99": 12.5, "max": 12.5},
         "interrupted": False,
+        "by_code": {"200": 1, "500": 1},
+        "histogram": [{"from_ms": 12.0, "to_ms": 15.0, "count": 2}],
+        "slowest": [
+            {"id": 1, "url": "https://a.example/", "status": 200, "error": None, "ms": 12.5},
+            {
+                "id": 1,
+                "url": "https://a.example/",
+                "status": 500,
+                "error": "http_status",
+                "ms": 12.5,
+            },
+            {"id": 1, "url": "https://a.example/", "status": None, "error": "connect", "ms": 10.0},
+        ],
+        "hosts": [
+            {
+                "host": "a.example",
+                "requests": 3,
+                "ok": 1,
+                "failed": 2,
+                "p50_ms": 12.5,
+                "p99_ms": 12.5,
+            }
+        ],
+        "received": 13,
+        "resumed": 0,
+        "phases_ms": {},
         "requests_per_second": 2.4,
     }
 
@@ -250,3 +291,93 @@ def test_a_file_that_could_not_be_written_exits_with_the_output_code() -> None:
     error = ErrorInfo(ErrorKind.IO, "no space left on device")
     builder.add(Result(id=2, line=2, url="http://h/", method="GET", ok=False, error=error))
     assert builder.build().exit_code() == ExitCode.OUTPUT
+
+
+# --- what the summary shows beyond counts ---------------------------------------------
+
+
+def test_exact_status_codes_next_to_their_classes() -> None:
+    summary = build(MIXED).build()
+    assert summary.by_code == {"200": 1, "204": 1, "301": 1, "404": 1, "500": 1, "503": 1}
+    assert list(summary.by_code) == sorted(summary.by_code)
+
+
+def test_histogram_buckets_are_round_log_spaced_and_count_every_response() -> None:
+    samples = [0.8, 1.1, 1.4, 3.0, 3.0, 7.5, 12.0, 48.0, 250.0]
+    buckets = histogram(samples).display_buckets()
+    assert sum(bucket.count for bucket in buckets) == len(samples)
+    edges = [bucket.from_ms for bucket in buckets] + [buckets[-1].to_ms]
+    assert edges == sorted(set(edges))  # contiguous, increasing
+    assert all(a.to_ms == b.from_ms for a, b in zip(buckets, buckets[1:], strict=False))
+    assert buckets[0].from_ms <= 0.8 < buckets[0].to_ms
+    assert buckets[-1].from_ms <= 250.0 < buckets[-1].to_ms
+    assert 3 <= len(buckets) <= 12
+    ratios = {round(b.to_ms / b.from_ms, 2) for b in buckets}
+    assert ratios == {2.0, 2.5}, ratios  # the 1-2-5 series: finer ones need more rows
+
+
+def test_histogram_of_one_latency_is_one_bucket_holding_it() -> None:
+    assert histogram([12.0] * 10).display_buckets() == [HistogramBucket(12.0, 15.0, 10)]
+
+
+def test_narrow_distributions_get_finer_buckets() -> None:
+    buckets = histogram([10.0, 11.0, 13.0, 14.0, 19.0]).display_buckets()
+    assert [(b.from_ms, b.to_ms) for b in buckets] == [(10.0, 12.0), (12.0, 15.0), (15.0, 20.0)]
+    assert [b.count for b in buckets] == [2, 2, 1]
+
+
+def test_wide_distributions_stay_within_twelve_rows() -> None:
+    buckets = histogram([0.05, 1.0, 30.0, 900.0, 60_000.0]).display_buckets()
+    assert len(buckets) <= 12
+    assert sum(b.count for b in buckets) == 5
+
+
+def test_slowest_requests_keep_the_top_five_by_whole_request_time() -> None:
+    results = [result(True, 200, id=n, elapsed_ms=float(n)) for n in range(1, 101)]
+    results.append(result(True, 200, id=500, elapsed_ms=5.0, total_ms=5000.0))  # retried
+    results.append(result(False, None, ErrorKind.INVALID_INPUT, id=501, elapsed_ms=0.0))
+    slowest = build(results).build().slowest
+    assert len(slowest) == SLOWEST
+    assert [(slow.id, slow.ms) for slow in slowest] == [
+        (500, 5000.0),
+        (100, 100.0),
+        (99, 99.0),
+        (98, 98.0),
+        (97, 97.0),
+    ]
+    assert slowest[0] == SlowRequest(500, "https://a.example/", 200, None, 5000.0)
+
+
+def test_hosts_ranked_by_requests_with_their_percentiles() -> None:
+    results = [result(True, 200, url="http://b.example:8080/x", elapsed_ms=20.0)] * 3
+    results += [result(False, 503, ErrorKind.HTTP_STATUS, url="https://u:***@a.example/")]
+    results += [result(False, None, ErrorKind.CONNECT, url="https://c.example/")] * 2
+    results += [result(False, None, ErrorKind.INVALID_INPUT, url="not a url")]
+    hosts = build(results).build().hosts
+    assert hosts == [
+        HostStats("b.example:8080", 3, 3, 0, 20.0, 20.0),
+        HostStats("c.example", 2, 0, 2, None, None),
+        HostStats("a.example", 1, 0, 1, 10.0, 10.0),
+    ]
+
+
+def test_hosts_past_the_limit_fold_into_other() -> None:
+    builder = SummaryBuilder(get_time=FakeClock())
+    for n in range(MAX_HOSTS + 50):
+        builder.add(result(True, 200, url=f"http://h{n}.example/"))
+    builder.add(result(False, 500, ErrorKind.HTTP_STATUS, url="http://h0.example/"))
+    hosts = builder.build().hosts
+    assert len(hosts) == MAX_HOSTS + 1
+    assert hosts[0] == HostStats("h0.example", 2, 1, 1, 10.0, 10.0)
+    assert hosts[-1] == HostStats("other", 50, 50, 0, 10.0, 10.0)
+
+
+def test_received_counts_only_what_crossed_the_wire() -> None:
+    results = [
+        result(True, 200, size=1000),
+        result(True, 206, size=1000, resumed_from=600),
+        result(True, 200, size=500, resumed_from=0),
+    ]
+    summary = build(results, elapsed=2.0).build()
+    assert (summary.bytes, summary.received, summary.resumed) == (2500, 1900, 1)
+    assert summary.bytes_per_second == 950.0

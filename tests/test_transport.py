@@ -336,7 +336,7 @@ def test_insecure_warning_comes_before_the_summary(h2_server: AsgiServer, tmp_pa
     assert result.exit_code == 0
     lines = result.stderr.splitlines()
     assert lines[0] == INSECURE_WARNING
-    assert lines[1].startswith("hx: 1 requests in ")
+    assert lines[1].startswith("hx: 1 request in ")
 
 
 def test_expired_certificate(

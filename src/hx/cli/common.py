@@ -17,6 +17,7 @@ from hx.models import Result
 from hx.redact import SECRET_HEADERS
 from hx.run.records import OutputClosed, RecordFormat
 from hx.run.runner import Outcome, run_async
+from hx.run.summary import Summary
 from hx.settings import (
     AuthOptions,
     ProxyOptions,
@@ -34,7 +35,9 @@ class Progress(Protocol):
     @property
     def wants_total(self) -> bool: ...
     def set_total(self, total: int) -> None: ...
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None: ...
     def advance(self, result: Result) -> None: ...
+    def print_summary(self, summary: Summary) -> None: ...
     def __enter__(self) -> "Progress": ...
     def __exit__(
         self,
@@ -127,7 +130,7 @@ def run_batch_command(
     if outcome.summary.total == 0 and outcome.exit_code == ExitCode.USAGE:
         raise UsageError(f"{empty_input}: no requests (empty, or only blank and comment lines)")
     if not options.quiet:
-        console.print_summary(err, outcome.summary)
+        progress.print_summary(outcome.summary)
     return outcome.exit_code
 
 

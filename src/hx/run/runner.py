@@ -47,6 +47,9 @@ class Reporter(Protocol):
         """Whether set_total is worth a count of the input (a bar is on screen)."""
 
     def set_total(self, total: int) -> None: ...
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
+        """Read ``in_flight()`` (attempts on the wire) whenever the display redraws."""
+
     def advance(self, result: Result) -> None: ...
 
 
@@ -133,6 +136,7 @@ async def run_job(
         try:
             async with build_client(job.settings) as client:
                 batch = Batch(client, job.settings, fetcher, journal)
+                progress.watch_in_flight(lambda: batch.in_flight)
                 source = ThreadedItemSource(items) if blocking else ItemSource(items)
                 counting = count_lines_in_background(count_lines_of, progress)
                 try:

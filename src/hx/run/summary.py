@@ -1,39 +1,70 @@
-"""The end-of-run summary: counts, throughput and latency, in constant memory."""
+"""The end-of-run summary: counts, throughput, latency and its shape, in constant memory.
+
+Memory does not grow with the number of requests: latencies go into
+log-spaced histograms, the slowest requests into a heap of ``SLOWEST``, and
+per-host counts stop at ``MAX_HOSTS`` hosts (later hosts are folded into one
+``other`` row).
+"""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import heapq
+import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hx.errors import ErrorKind, ExitCode
 from hx.models import Result
 
+SLOWEST = 5
+"""How many of the slowest requests the summary names."""
+MAX_HOSTS = 1000
+"""Hosts counted one by one; requests to any later host count as ``other``."""
+OTHER_HOSTS = "other"
+
+_HISTOGRAM_ROWS = 12
+"""At most this many display buckets: a histogram that fits a terminal."""
+# Bucket edges per decade, finest first: the finest series that stays within
+# _HISTOGRAM_ROWS shows the most shape; all are round numbers people read at a glance.
+_EDGE_SERIES = (
+    (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0),
+    (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+    (1.0, 2.0, 5.0),
+    (1.0,),
+)
+
 
 class LatencyHistogram:
-    """Log-bucketed latencies: percentiles within 1% using a few KB for any count."""
+    """Log-bucketed latencies: percentiles within ``growth - 1`` using a few KB for any count."""
 
-    _GROWTH = 1.01
-    _LOG_GROWTH = math.log(_GROWTH)
     _SMALLEST_MS = 0.001
 
-    def __init__(self) -> None:
+    def __init__(self, growth: float = 1.01) -> None:
+        self._growth = growth
+        self._log_growth = math.log(growth)
         self._buckets: Counter[int] = Counter()
         self.count = 0
+        self.min_ms = math.inf
         self.max_ms = 0.0
 
     def add(self, ms: float) -> None:
         self._buckets[self._bucket(ms)] += 1
         self.count += 1
+        self.min_ms = min(self.min_ms, ms)
         self.max_ms = max(self.max_ms, ms)
 
     def _bucket(self, ms: float) -> int:
         return max(
-            0, int(math.log(max(ms, self._SMALLEST_MS) / self._SMALLEST_MS) / self._LOG_GROWTH)
+            0, int(math.log(max(ms, self._SMALLEST_MS) / self._SMALLEST_MS) / self._log_growth)
         )
+
+    def _upper_edge(self, bucket: int) -> float:
+        return min(self._SMALLEST_MS * self._growth ** (bucket + 1), self.max_ms)
 
     def percentile(self, p: float) -> float | None:
         """The latency below which ``p`` percent of samples fall (an upper bucket edge)."""
@@ -44,9 +75,93 @@ class LatencyHistogram:
         for bucket in sorted(self._buckets):
             seen += self._buckets[bucket]
             if seen >= rank:
-                edge = self._SMALLEST_MS * self._GROWTH ** (bucket + 1)
-                return min(edge, self.max_ms)
+                return self._upper_edge(bucket)
         return self.max_ms
+
+    def percentiles(self) -> dict[str, float | None]:
+        """p50, p90, p99 and max, rounded to 0.01 ms (None without samples)."""
+        return {
+            "p50": _round(self.percentile(50)),
+            "p90": _round(self.percentile(90)),
+            "p99": _round(self.percentile(99)),
+            "max": _round(self.max_ms if self.count else None),
+        }
+
+    def update(self, other: LatencyHistogram) -> None:
+        """Add ``other``'s samples (same growth) to this histogram."""
+        self._buckets.update(other._buckets)
+        self.count += other.count
+        self.min_ms = min(self.min_ms, other.min_ms)
+        self.max_ms = max(self.max_ms, other.max_ms)
+
+    def display_buckets(self) -> list[HistogramBucket]:
+        """The distribution in at most 12 log-spaced buckets with round edges, gaps included."""
+        if not self.count:
+            return []
+        edges = _round_edges(max(self.min_ms, 0.01), max(self.max_ms, 0.01))
+        counts = [0] * (len(edges) - 1)
+        for bucket, count in self._buckets.items():
+            # A sample is placed by its bucket's middle: within half a bucket (0.5%).
+            middle = self._SMALLEST_MS * self._growth ** (bucket + 0.5)
+            middle = min(max(middle, self.min_ms), self.max_ms)
+            index = bisect.bisect_right(edges, middle) - 1
+            counts[min(max(index, 0), len(counts) - 1)] += count
+        return [
+            HistogramBucket(from_ms=edges[i], to_ms=edges[i + 1], count=count)
+            for i, count in enumerate(counts)
+        ]
+
+
+def _round_edges(low: float, high: float) -> list[float]:
+    """Round bucket edges from below ``low`` to above ``high``: the finest series that fits."""
+    for series in _EDGE_SERIES:
+        edges = _edges(series, low, high)
+        if len(edges) - 1 <= _HISTOGRAM_ROWS:
+            return edges
+    return edges  # more decades than rows: one bucket per decade
+
+
+def _edges(series: tuple[float, ...], low: float, high: float) -> list[float]:
+    edges: list[float] = []
+    for exponent in itertools.count(math.floor(math.log10(low)) - 1):
+        for step in series:
+            edge = round(step * 10.0**exponent, 9)
+            if edge <= low:
+                edges = [edge]  # the last edge at or below ``low`` starts the list
+                continue
+            edges.append(edge)
+            if edge > high:
+                return edges
+    raise AssertionError("unreachable")  # itertools.count() never ends
+
+
+@dataclasses.dataclass(frozen=True)
+class HistogramBucket:
+    from_ms: float
+    to_ms: float
+    count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SlowRequest:
+    id: str | int
+    url: str | None
+    status: int | None
+    error: str | None
+    """The error kind, if the request failed."""
+    ms: float
+    """From the start to the end of the request, retries and their waits included."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HostStats:
+    host: str
+    """A host (``name:port`` as in the URL), or ``other`` for hosts past MAX_HOSTS."""
+    requests: int
+    ok: int
+    failed: int
+    p50_ms: float | None
+    p99_ms: float | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,15 +171,32 @@ class Summary:
     failed: int
     skipped: int
     by_status: dict[str, int]
+    """Status classes: ``{"2xx": 18210, "4xx": 1378}``."""
     by_error: dict[str, int]
     bytes: int
     elapsed_s: float
     latency_ms: dict[str, float | None]
     interrupted: bool
+    by_code: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Exact statuses: ``{"200": 18000, "204": 210, "404": 1378}``."""
+    histogram: list[HistogramBucket] = dataclasses.field(default_factory=list)
+    slowest: list[SlowRequest] = dataclasses.field(default_factory=list)
+    hosts: list[HostStats] = dataclasses.field(default_factory=list)
+    """Busiest hosts first; ``other`` (if any) last."""
+    received: int = 0
+    """Bytes that crossed the wire this run: a resumed download counts only its rest."""
+    resumed: int = 0
+    """Downloads that continued an earlier ``.part`` instead of starting again."""
+    phases_ms: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
+    """Percentiles per phase (dns, connect, tls, wait, transfer): empty until records time them."""
 
     @property
     def requests_per_second(self) -> float:
         return self.total / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def bytes_per_second(self) -> float:
+        return self.received / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def exit_code(self) -> ExitCode:
         """The batch outcome as an exit code (interruption is the caller's to report)."""
@@ -83,6 +215,26 @@ class Summary:
         return data
 
 
+class _HostCounts:
+    __slots__ = ("requests", "ok", "latency")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.ok = 0
+        # Coarser than the batch's histogram: up to MAX_HOSTS of these are kept.
+        self.latency = LatencyHistogram(growth=1.05)
+
+    def stats(self, host: str) -> HostStats:
+        return HostStats(
+            host=host,
+            requests=self.requests,
+            ok=self.ok,
+            failed=self.requests - self.ok,
+            p50_ms=_round(self.latency.percentile(50)),
+            p99_ms=_round(self.latency.percentile(99)),
+        )
+
+
 class SummaryBuilder:
     """Fed every result as it is written; ``build()`` at any moment gives the summary."""
 
@@ -93,9 +245,14 @@ class SummaryBuilder:
         self.ok = 0
         self.skipped = 0
         self.bytes = 0
-        self._by_status: Counter[str] = Counter()
+        self._received = 0
+        self._resumed = 0
+        self._by_code: Counter[int] = Counter()
         self._by_error: Counter[str] = Counter()
         self._latency = LatencyHistogram()
+        self._slowest: list[tuple[float, int, SlowRequest]] = []
+        self._hosts: dict[str, _HostCounts] = {}
+        self._other_hosts: _HostCounts | None = None
 
     @property
     def failed(self) -> int:
@@ -108,32 +265,108 @@ class SummaryBuilder:
             self.skipped += 1
             return
         self.bytes += result.bytes
+        self._received += received_bytes(result)
+        self._resumed += bool(result.resumed_from)
         if result.status is not None:
-            self._by_status[f"{result.status // 100}xx"] += 1
+            self._by_code[result.status] += 1
             self._latency.add(result.elapsed_ms)
         if result.error is not None:
             self._by_error[str(result.error.kind)] += 1
+        self._note_duration(result)
+        if result.url is not None and "://" in result.url:
+            self._count_host(result)
+
+    def _note_duration(self, result: Result) -> None:
+        # The whole request, retries and waits included, where the record has it.
+        ms = result.total_ms if result.total_ms is not None else result.elapsed_ms
+        if ms <= 0:
+            return  # never sent (invalid input, interrupted before the start)
+        entry = (
+            ms,
+            self.total,  # ties: the earlier request stays, and no SlowRequest is compared
+            SlowRequest(
+                id=result.id,
+                url=result.url,
+                status=result.status,
+                error=None if result.error is None else str(result.error.kind),
+                ms=round(ms, 2),
+            ),
+        )
+        if len(self._slowest) < SLOWEST:
+            heapq.heappush(self._slowest, entry)
+        elif entry[0] > self._slowest[0][0]:
+            heapq.heapreplace(self._slowest, entry)
+
+    def _count_host(self, result: Result) -> None:
+        assert result.url is not None
+        host = _host(result.url)
+        counts = self._hosts.get(host)
+        if counts is None:
+            if len(self._hosts) < MAX_HOSTS:
+                counts = self._hosts[host] = _HostCounts()
+            else:
+                counts = self._other_hosts = self._other_hosts or _HostCounts()
+        counts.requests += 1
+        counts.ok += result.ok
+        if result.status is not None:
+            counts.latency.add(result.elapsed_ms)
 
     def build(self) -> Summary:
-        latency = self._latency
+        by_class: Counter[str] = Counter()
+        for status, count in self._by_code.items():
+            by_class[f"{status // 100}xx"] += count
         return Summary(
             total=self.total,
             ok=self.ok,
             failed=self.failed,
             skipped=self.skipped,
-            by_status=dict(sorted(self._by_status.items())),
+            by_status=dict(sorted(by_class.items())),
             by_error=dict(sorted(self._by_error.items())),
             bytes=self.bytes,
             elapsed_s=self._get_time() - self._started,
-            latency_ms={
-                "p50": _round(latency.percentile(50)),
-                "p90": _round(latency.percentile(90)),
-                "p99": _round(latency.percentile(99)),
-                "max": _round(latency.max_ms if latency.count else None),
-            },
+            latency_ms=self._latency.percentiles(),
             interrupted=self._by_error.get(ErrorKind.INTERRUPTED, 0) > 0,
+            by_code={str(code): count for code, count in sorted(self._by_code.items())},
+            histogram=self._latency.display_buckets(),
+            slowest=[slow for _ms, _seq, slow in sorted(self._slowest, key=_slowest_first)],
+            hosts=self._host_stats(),
+            received=self._received,
+            resumed=self._resumed,
         )
+
+    def _host_stats(self) -> list[HostStats]:
+        ranked = sorted(self._hosts.items(), key=lambda item: (-item[1].requests, item[0]))
+        rows = [counts.stats(host) for host, counts in ranked]
+        if self._other_hosts is not None:
+            rows.append(self._other_hosts.stats(OTHER_HOSTS))
+        return rows
+
+
+def _slowest_first(entry: tuple[float, int, SlowRequest]) -> tuple[float, int]:
+    ms, seq, _slow = entry
+    return -ms, seq
+
+
+def _host(url: str) -> str:
+    # Result URLs are absolute ("scheme://netloc/..."), credentials already redacted.
+    return url.split("/", 3)[2].rpartition("@")[2]
+
+
+def received_bytes(result: Result) -> int:
+    """Bytes over the wire for ``result`` this run (a resumed file: only what was fetched)."""
+    received: int | None = getattr(result, "received", None)
+    if received is not None:
+        return received
+    return result.bytes - (result.resumed_from or 0)
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def merged(histograms: Iterable[LatencyHistogram]) -> LatencyHistogram:
+    """One histogram of all samples of ``histograms`` (each with the default growth)."""
+    total = LatencyHistogram()
+    for histogram in histograms:
+        total.update(histogram)
+    return total

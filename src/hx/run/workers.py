@@ -21,7 +21,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from hx.client import check_settings
@@ -51,6 +51,9 @@ class _Quiet:
     wants_total = False
 
     def set_total(self, total: int) -> None:
+        pass
+
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
         pass
 
     def advance(self, result: Result) -> None:
