@@ -341,7 +341,7 @@ def test_help_shows_every_environment_variable(command: str) -> None:
     for name in names:
         variable = "HX_" + name[2:].upper().replace("-", "_")
         assert f"env var: {variable}" in text, name
-    assert "[env var: HX_CONCURRENCY; default: 10; x>=1]" in text
+    assert "[env var: HX_CONCURRENCY; default: 10; at least 1]" in text
 
 
 def test_global_help_shows_config_variables() -> None:

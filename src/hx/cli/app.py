@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import typer.core
 
 from hx import __version__
 from hx.cli.config import ConfigError, default_config_path, load_config
+from hx.cli.help import HelpGroup
 from hx.errors import (
     EXIT_CODE_MEANINGS,
     ExitCode,
@@ -19,7 +19,7 @@ from hx.errors import (
 )
 
 
-class _Group(typer.core.TyperGroup):
+class _Group(HelpGroup):
     """Usage errors as one ``hx: error: ...`` line, like every other error hx reports.
 
     Also: a repeatable option's environment variable holds one value per line
@@ -110,6 +110,7 @@ def main_callback(
         Path | None,
         typer.Option(
             "--config",
+            metavar="FILE",
             envvar="HX_CONFIG",
             show_envvar=True,
             help="Config file [default: $XDG_CONFIG_HOME/hx/config.toml, if it exists].",
@@ -120,6 +121,7 @@ def main_callback(
         str | None,
         typer.Option(
             "--profile",
+            metavar="NAME",
             envvar="HX_PROFILE",
             show_envvar=True,
             help="Use this [profiles.NAME] table of the config file.",

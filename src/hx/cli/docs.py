@@ -6,6 +6,7 @@ Tests regenerate both and fail when the committed files drift from the app.
 """
 
 import datetime
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import typer.main
 from hx import __version__
 from hx.cli.app import app
 from hx.cli.config import COMMANDS
+from hx.cli.help import help_record, panels, usage_pieces
 from hx.errors import EXIT_CODE_MEANINGS
 
 SHELLS = {"bash": "hx.bash", "zsh": "_hx", "fish": "hx.fish"}
@@ -68,18 +70,19 @@ def man_page() -> str:
     ]
     for name in COMMANDS:
         command = group.commands[name]
-        pieces = " ".join(command.collect_usage_pieces(ctx))
+        pieces = " ".join(usage_pieces(command, ctx))
         out += [".B hx", f"[\\fIGLOBAL OPTIONS\\fR] {name} {_escape(pieces)}", ".br"]
     out += [".SH DESCRIPTION", *_paragraphs(group.help)]
     out += [".SH GLOBAL OPTIONS", *_options(group, ctx)]
     for name in COMMANDS:
         command = group.commands[name]
         sub_ctx = command.make_context(name, [], resilient_parsing=True)
-        help_text, examples = _split_examples(command.help or "")
+        help_text, examples = split_examples(command.help or "")
         out += [f".SH COMMAND: {name.upper()}", *_paragraphs(help_text)]
-        out += [".SS Options", *_options(command, sub_ctx)]
         if examples:
             out += [".SS Examples", ".nf", *(_escape(line) for line in examples), ".fi"]
+        for title, records in panels(command, sub_ctx):
+            out += [f".SS {_escape(title)}", *_records(records)]
     out += [".SH EXIT STATUS"]
     for code, meaning in EXIT_CODE_MEANINGS.items():
         out += [".TP", f".B {int(code)}", _escape(meaning)]
@@ -120,12 +123,11 @@ def readme_options() -> str:
         )
     for title, command, ctx in commands:
         out += [f"#### `{title}`", "", "| option | meaning |", "|---|---|"]
-        for param in command.params:
-            record = param.get_help_record(ctx)
-            if record is not None:
-                flags, help_text = record
-                cell = help_text.replace("|", "\\|")
-                out.append(f"| `{flags}` | {cell} |")
+        for _panel, records in panels(command, ctx):
+            for flags, help_text in records:
+                # A | ends a table cell, even inside backticks.
+                flags, help_text = flags.replace("|", "\\|"), help_text.replace("|", "\\|")
+                out.append(f"| `{flags}` | {help_text} |")
         out.append("")
     out.append(README_END)
     return "\n".join(out)
@@ -139,20 +141,31 @@ def with_readme_options(readme: str) -> str:
 
 
 def _options(command: Any, ctx: Any) -> list[str]:
+    records = [help_record(param, ctx) for param in command.params]
+    return _records([record for record in records if record is not None])
+
+
+def _records(records: list[tuple[str, str]]) -> list[str]:
     lines = []
-    for param in command.params:
-        record = param.get_help_record(ctx)
-        if record is None:
-            continue
-        flags, help_text = record
+    for flags, help_text in records:
         lines += [".TP", f".B {_escape(flags)}", _escape(help_text)]
     return lines
 
 
-def _split_examples(text: str) -> tuple[str, list[str]]:
-    head, sep, tail = text.partition("Examples:")
-    examples = [line.strip() for line in tail.splitlines() if line.strip()] if sep else []
-    return head, examples
+def split_examples(text: str) -> tuple[str, list[str]]:
+    """A command's help as ``(description, example lines)``.
+
+    The examples are the indented lines of the paragraph after ``Examples:``.
+    """
+    lines = inspect.cleandoc(text).replace("\b\n", "").splitlines()
+    if "Examples:" not in lines:
+        return text, []
+    start = lines.index("Examples:")
+    end = start + 1
+    while end < len(lines) and (not lines[end] or lines[end].startswith(" ")):
+        end += 1
+    examples = [line.strip() for line in lines[start + 1 : end] if line.strip()]
+    return "\n".join(lines[:start] + lines[end:]), examples
 
 
 def _paragraphs(text: str | None) -> list[str]:

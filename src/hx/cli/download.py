@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hx.cli.app import EXIT_CODES_HELP, app
-from hx.cli.options import NetworkOptions, option, with_options
+from hx.cli.help import HelpCommand
+from hx.cli.options import FILES, INPUT, LIMITS, NetworkOptions, option, with_options
 from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import ExitCode, UsageError
 from hx.values import parse_size
@@ -17,16 +18,15 @@ from hx.values import parse_size
 if TYPE_CHECKING:
     from hx.models import InputItem, RequestSpec
 
-FILES = "Files"
 
-
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)
 @with_options
 def download(
     options: NetworkOptions,
     urls: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="URL",
             help="URLs to download; a bare name like big.zip is resolved against --base-url.",
             show_default=False,
         ),
@@ -36,8 +36,9 @@ def download(
         option(
             "-i",
             "--input-file",
+            metavar="FILE",
             help="URL list or NDJSON (url, output, sha256, checksum, headers, id); '-': stdin.",
-            panel=FILES,
+            panel=INPUT,
         ),
     ] = None,
     output: Annotated[
@@ -45,20 +46,22 @@ def download(
         option(
             "-o",
             "--output",
+            metavar="FILE",
             help="Save the (single) download here; '-' writes it to stdout.",
             panel=FILES,
         ),
     ] = None,
     directory: Annotated[
         Path,
-        option("-d", "--dir", help="Directory to save files in.", panel=FILES),
+        option("-d", "--dir", metavar="DIR", help="Directory to save files in.", panel=FILES),
     ] = Path("."),
     base_url: Annotated[
         str | None,
         option(
             "--base-url",
+            metavar="URL",
             help="Resolve bare names and relative URLs against this.",
-            panel=FILES,
+            panel=INPUT,
         ),
     ] = None,
     resume: Annotated[
@@ -76,26 +79,28 @@ def download(
             "--split",
             min=1,
             max=64,
+            metavar="N",
             help="Connections per file when the server supports ranges.",
-            panel=FILES,
+            panel=LIMITS,
         ),
     ] = 1,
     overwrite: Annotated[
         bool,
         option(
             "--overwrite",
-            help="Replace existing files (else: NAME.1, NAME.2 ...).",
+            help="Replace existing files (else: NAME.1, NAME.2, and so on).",
             panel=FILES,
         ),
     ] = False,
     sha256: Annotated[
         str | None,
-        option("--sha256", help="Expected SHA-256 of the file.", panel=FILES),
+        option("--sha256", metavar="HEX", help="Expected SHA-256 of the file.", panel=FILES),
     ] = None,
     checksum: Annotated[
         str | None,
         option(
             "--checksum",
+            metavar="ALGO=HEX",
             help="Expected digest as ALGO=HEX (sha256, sha512, sha1, md5).",
             panel=FILES,
         ),
@@ -107,7 +112,7 @@ def download(
             parser=parse_size,
             metavar="SIZE",
             help="Bandwidth cap across all files, bytes per second (e.g. 2M).",
-            panel=FILES,
+            panel=LIMITS,
         ),
     ] = None,
     stream: Annotated[
@@ -121,18 +126,18 @@ def download(
 ) -> None:
     """Download URLs to files: streamed, atomic (NAME.part renamed when complete), resumable.
 
-    One NDJSON record per file goes to stdout (path, bytes, sha256, elapsed,
-    resumed_from, status, error); progress and one line per file go to stderr.
-
     Examples:
 
+    \b
       hx download https://example.org/big.zip --stream
-
       hx download -C --split 4 --sha256 9f86d0... https://example.org/big.iso -d isos/
-
       hx download -i files.ndjson -c 4 --limit-rate 10M
-
       HX_BASE_URL=https://mirror.example.org/pub hx download big.zip
+
+    One NDJSON record per file goes to stdout (path, bytes, sha256, elapsed,
+    resumed_from, status, error). stderr shows a bar per file on a terminal,
+    a line per file (size, time, rate, where a resumed file continued) and a
+    summary of files and bytes; sizes are binary (KiB, MiB, GiB) throughout.
     """
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console

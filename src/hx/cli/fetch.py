@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hx.cli.app import EXIT_CODES_HELP, app
-from hx.cli.options import DEFAULTS, OUTPUT, REQUESTS, NetworkOptions, option, with_options
+from hx.cli.help import HelpCommand
+from hx.cli.options import (
+    DEFAULTS,
+    INPUT,
+    LIMITS,
+    OUTPUT,
+    REQUESTS,
+    NetworkOptions,
+    option,
+    with_options,
+)
 from hx.errors import ExitCode, UsageError
 from hx.values import Shard, StatusSet, parse_shard
 
@@ -24,13 +34,15 @@ class InputFormatChoice(StrEnum):
     ndjson = "ndjson"
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)
 @with_options
 def fetch(
     source: Annotated[
         str,
         typer.Argument(
-            help="URL list or NDJSON file of requests; '-' reads stdin.", show_default=False
+            metavar="SOURCE",
+            help="URL list or NDJSON file of requests; '-' reads stdin.",
+            show_default=False,
         ),
     ],
     options: NetworkOptions,
@@ -39,6 +51,7 @@ def fetch(
         option(
             "-X",
             "--method",
+            metavar="METHOD",
             help="Method for lines that give none [default: GET, or POST with a body].",
             panel=REQUESTS,
         ),
@@ -47,7 +60,8 @@ def fetch(
         str | None,
         option(
             "--data",
-            help="Request body for lines that give none; '@FILE' reads a file.",
+            metavar="TEXT|@FILE",
+            help="Request body for lines that give none; '@FILE' reads a file, '@-' stdin.",
             panel=REQUESTS,
         ),
     ] = None,
@@ -55,19 +69,27 @@ def fetch(
         str | None,
         option(
             "--json",
+            metavar="JSON",
             help="JSON request body (sets Content-Type) for lines without one.",
             panel=REQUESTS,
         ),
     ] = None,
     base_url: Annotated[
         str | None,
-        option("--base-url", help="Resolve relative URLs against this.", panel=REQUESTS),
+        option(
+            "--base-url",
+            metavar="URL",
+            help="Resolve relative URLs against this.",
+            panel=INPUT,
+        ),
     ] = None,
     input_format: Annotated[
         InputFormatChoice,
         option(
             "--input-format",
+            metavar="auto|urls|ndjson",
             help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
+            panel=INPUT,
         ),
     ] = InputFormatChoice.auto,
     workers: Annotated[
@@ -75,7 +97,9 @@ def fetch(
         option(
             "--workers",
             min=1,
+            metavar="N",
             help="Processes, each with its own client and shard of SOURCE (a file).",
+            panel=LIMITS,
         ),
     ] = 1,
     shard: Annotated[
@@ -84,14 +108,17 @@ def fetch(
             "--shard",
             parser=parse_shard,
             metavar="K/N",
-            help="Take only lines K, K+N, K+2N... of SOURCE (K/N): one slice per machine.",
+            help="Take only lines K, K+N, K+2N, and so on of SOURCE: one slice per machine.",
+            panel=INPUT,
         ),
     ] = None,
     journal: Annotated[
         Path | None,
         option(
             "--journal",
+            metavar="FILE",
             help="Log finished requests to FILE; a re-run skips those that succeeded.",
+            panel=INPUT,
         ),
     ] = None,
     ok_status: Annotated[
@@ -100,7 +127,6 @@ def fetch(
             "--ok-status",
             parser=StatusSet.parse,
             metavar="STATUSES",
-            show_default=str(DEFAULTS.ok_status),
             help="Statuses that count as success, e.g. '2xx' or '200-299,304'.",
             panel=OUTPUT,
         ),
@@ -118,6 +144,7 @@ def fetch(
         option(
             "-O",
             "--output-dir",
+            metavar="DIR",
             help="Save each body in DIR as LINE-NAME; records get path and sha256.",
             panel=OUTPUT,
         ),
@@ -137,19 +164,19 @@ def fetch(
 ) -> None:
     """Fetch every request in SOURCE concurrently; write one NDJSON record per request.
 
-    SOURCE holds one URL per line ('#' comments and blank lines skipped) or one
-    JSON object per line: {"url": ..., "method", "headers", "params", "json",
-    "data", "files", "id", "timeout", "retry"}.
-
     Examples:
 
+    \b
       hx fetch urls.txt -c 20 > results.ndjson
-
       hx fetch requests.ndjson -O bodies/ --summary-json summary.json
-
       grep api urls.txt | hx fetch - --ordered | jq -r 'select(.ok|not).url'
-
       hx fetch urls.txt --retries 5 --rate 50/s --journal urls.journal
+
+    SOURCE holds one URL per line ('#' comments and blank lines skipped) or one
+    JSON object per line: {"url": ..., "method", "headers", "params", "json",
+    "data", "files", "id", "timeout", "retry"}. On a terminal, stderr shows
+    live progress and a summary with a latency histogram, the slowest
+    requests and the busiest hosts; elsewhere, a plain summary.
     """
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console

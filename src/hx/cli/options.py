@@ -36,11 +36,17 @@ DEFAULTS = Settings()
 # --timeout stands for every phase, so the phases' defaults must agree.
 (_TIMEOUT,) = {*vars(DEFAULTS.timeouts).values()}
 
+# Help panels, in the order --help and the man page show them.
+INPUT = "Input"
 REQUESTS = "Requests"
-LIMITS = "Retries and limits"
-TRANSPORT = "Transport, TLS and proxies"
+FILES = "Files"
+LIMITS = "Concurrency and limits"
+RETRIES = "Retries"
+TRANSPORT = "HTTP/2, TLS and proxies"
 AUTH = "Authentication and cookies"
 OUTPUT = "Output"
+PROGRESS = "Progress"
+PANELS = (INPUT, REQUESTS, FILES, LIMITS, RETRIES, TRANSPORT, AUTH, OUTPUT, PROGRESS)
 
 
 class RecordFormatChoice(StrEnum):
@@ -68,11 +74,25 @@ def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> A
 @dataclasses.dataclass(frozen=True)
 class NetworkOptions:
     concurrency: Annotated[
-        int, option("-c", "--concurrency", min=1, help="Requests in flight at once.", panel=LIMITS)
+        int,
+        option(
+            "-c",
+            "--concurrency",
+            min=1,
+            metavar="N",
+            help="Requests in flight at once.",
+            panel=LIMITS,
+        ),
     ] = DEFAULTS.concurrency
     per_host: Annotated[
         int | None,
-        option("--per-host", min=1, help="Requests in flight at once to one host.", panel=LIMITS),
+        option(
+            "--per-host",
+            min=1,
+            metavar="N",
+            help="Requests in flight at once to one host.",
+            panel=LIMITS,
+        ),
     ] = None
     header: Annotated[
         list[Header] | None,
@@ -132,7 +152,14 @@ class NetworkOptions:
         ),
     ] = DEFAULTS.redirects.follow
     max_redirects: Annotated[
-        int, option("--max-redirects", min=0, help="Redirects allowed per request.", panel=REQUESTS)
+        int,
+        option(
+            "--max-redirects",
+            min=0,
+            metavar="N",
+            help="Redirects allowed per request.",
+            panel=REQUESTS,
+        ),
     ] = DEFAULTS.redirects.max_redirects
     max_size: Annotated[
         int | None,
@@ -149,7 +176,14 @@ class NetworkOptions:
         option("--allow-downgrade", help="Follow redirects from https to http.", panel=REQUESTS),
     ] = False
     retries: Annotated[
-        int, option("--retries", min=0, help="Retries after a transient failure.", panel=LIMITS)
+        int,
+        option(
+            "--retries",
+            min=0,
+            metavar="N",
+            help="Retries after a transient failure.",
+            panel=RETRIES,
+        ),
     ] = DEFAULTS.retry.retries
     retry_on: Annotated[
         StatusSet,
@@ -157,9 +191,8 @@ class NetworkOptions:
             "--retry-on",
             parser=StatusSet.parse,
             metavar="STATUSES",
-            show_default=str(DEFAULTS.retry.retry_on),
             help="Statuses retried (idempotent methods).",
-            panel=LIMITS,
+            panel=RETRIES,
         ),
     ] = DEFAULTS.retry.retry_on
     retry_all_methods: Annotated[
@@ -167,7 +200,7 @@ class NetworkOptions:
         option(
             "--retry-all-methods",
             help="Also retry non-idempotent methods after timeouts, resets and --retry-on.",
-            panel=LIMITS,
+            panel=RETRIES,
         ),
     ] = False
     retry_delay: Annotated[
@@ -177,7 +210,7 @@ class NetworkOptions:
             parser=parse_seconds,
             metavar="SECONDS",
             help="Base of the backoff (full jitter), seconds.",
-            panel=LIMITS,
+            panel=RETRIES,
         ),
     ] = DEFAULTS.retry.delay
     retry_max_delay: Annotated[
@@ -187,7 +220,7 @@ class NetworkOptions:
             parser=parse_seconds,
             metavar="SECONDS",
             help="Longest computed wait, seconds.",
-            panel=LIMITS,
+            panel=RETRIES,
         ),
     ] = DEFAULTS.retry.max_delay
     retry_max_time: Annotated[
@@ -197,7 +230,7 @@ class NetworkOptions:
             parser=parse_seconds,
             metavar="SECONDS",
             help="No retry starts this many seconds after the first attempt; 0: no limit.",
-            panel=LIMITS,
+            panel=RETRIES,
         ),
     ] = DEFAULTS.retry.max_time or 0.0
     rate: Annotated[
@@ -246,6 +279,7 @@ class NetworkOptions:
         str | None,
         option(
             "--proxy",
+            metavar="URL",
             help="Proxy URL: http://, https://, socks5:// or socks5h://, with user:pass@.",
             panel=TRANSPORT,
         ),
@@ -254,6 +288,7 @@ class NetworkOptions:
         str | None,
         option(
             "--noproxy",
+            metavar="HOSTS",
             help="Comma-separated hosts, domains or CIDRs to reach directly; '*' for all.",
             panel=TRANSPORT,
         ),
@@ -268,11 +303,21 @@ class NetworkOptions:
     ] = False
     cacert: Annotated[
         Path | None,
-        option("--cacert", help="Trust the CA certificates in this PEM file.", panel=TRANSPORT),
+        option(
+            "--cacert",
+            metavar="FILE",
+            help="Trust the CA certificates in this PEM file.",
+            panel=TRANSPORT,
+        ),
     ] = None
     capath: Annotated[
         Path | None,
-        option("--capath", help="Trust the CA certificates in this directory.", panel=TRANSPORT),
+        option(
+            "--capath",
+            metavar="DIR",
+            help="Trust the CA certificates in this directory.",
+            panel=TRANSPORT,
+        ),
     ] = None
     insecure: Annotated[
         bool,
@@ -281,19 +326,34 @@ class NetworkOptions:
     cert: Annotated[
         Path | None,
         option(
-            "--cert", help="Client certificate (PEM), with its key unless --key.", panel=TRANSPORT
+            "--cert",
+            metavar="FILE",
+            help="Client certificate (PEM), with its key unless --key.",
+            panel=TRANSPORT,
         ),
     ] = None
     key: Annotated[
-        Path | None, option("--key", help="Private key for --cert (PEM).", panel=TRANSPORT)
+        Path | None,
+        option("--key", metavar="FILE", help="Private key for --cert (PEM).", panel=TRANSPORT),
     ] = None
     tls_min: Annotated[
         TlsVersionChoice | None,
-        option("--tls-min", help="Lowest TLS version to accept.", panel=TRANSPORT),
+        option(
+            "--tls-min",
+            metavar="1.2|1.3",
+            help="Lowest TLS version to accept.",
+            panel=TRANSPORT,
+        ),
     ] = None
     user: Annotated[
         str | None,
-        option("-u", "--auth", help="USER:PASS for basic (or --digest) auth.", panel=AUTH),
+        option(
+            "-u",
+            "--auth",
+            metavar="USER:PASS",
+            help="Credentials for basic (or --digest) auth.",
+            panel=AUTH,
+        ),
     ] = None
     digest: Annotated[bool, option("--digest", help="Use digest auth with --auth.", panel=AUTH)] = (
         False
@@ -302,6 +362,7 @@ class NetworkOptions:
         str | None,
         option(
             "--bearer",
+            metavar="TOKEN",
             help="Bearer token; set HX_BEARER to keep it out of ps and shell history.",
             panel=AUTH,
         ),
@@ -310,12 +371,19 @@ class NetworkOptions:
         bool, option("--netrc", help="Take credentials from ~/.netrc.", panel=AUTH)
     ] = False
     netrc_file: Annotated[
-        Path | None, option("--netrc-file", help="Take credentials from this netrc.", panel=AUTH)
+        Path | None,
+        option(
+            "--netrc-file",
+            metavar="FILE",
+            help="Take credentials from this netrc file.",
+            panel=AUTH,
+        ),
     ] = None
     secret_header: Annotated[
         list[str] | None,
         option(
             "--secret-header",
+            metavar="NAME",
             help="A header to redact and drop on cross-origin redirects; repeatable.",
             panel=AUTH,
         ),
@@ -324,13 +392,19 @@ class NetworkOptions:
         Path | None,
         option(
             "--cookie-jar",
+            metavar="FILE",
             help="Load and save cookies in this Netscape cookies.txt, shared by all requests.",
             panel=AUTH,
         ),
     ] = None
     output_file: Annotated[
         Path | None,
-        option("--output-file", help="Write records to FILE instead of stdout.", panel=OUTPUT),
+        option(
+            "--output-file",
+            metavar="FILE",
+            help="Write records to FILE instead of stdout.",
+            panel=OUTPUT,
+        ),
     ] = None
     record_format: Annotated[
         RecordFormatChoice,
@@ -353,10 +427,17 @@ class NetworkOptions:
     ] = None
     summary_json: Annotated[
         Path | None,
-        option("--summary-json", help="Also write the summary as JSON to FILE.", panel=OUTPUT),
+        option(
+            "--summary-json",
+            metavar="FILE",
+            help="Also write the summary as JSON to FILE: counts, statuses, latency histogram,"
+            " slowest requests, hosts.",
+            panel=OUTPUT,
+        ),
     ] = None
     quiet: Annotated[
-        bool, option("-q", "--quiet", help="No progress and no summary on stderr.", panel=OUTPUT)
+        bool,
+        option("-q", "--quiet", help="No progress and no summary on stderr.", panel=PROGRESS),
     ] = False
     verbose: Annotated[
         int,
@@ -364,8 +445,9 @@ class NetworkOptions:
             "-v",
             "--verbose",
             count=True,
-            help="A line per request and answer on stderr; -vv adds headers.",
-            panel=OUTPUT,
+            help="A line per request, answer and retry wait on stderr, tagged with the record's"
+            " id; -vv adds headers.",
+            panel=PROGRESS,
         ),
     ] = 0
 
