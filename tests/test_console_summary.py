@@ -45,6 +45,7 @@ def mixed_summary() -> Summary:
                 elapsed_ms=ms,
                 bytes=2048,
                 error=error,
+                attempts=1,
             )
         )
     return builder.build()

@@ -113,6 +113,7 @@ def result(
     resumed_from: int | None = None,
 ) -> Result:
     error = None if kind is None else ErrorInfo(kind, f"{kind} happened")
+    never_sent = kind in (ErrorKind.INVALID_INPUT, ErrorKind.INTERRUPTED)
     return Result(
         id=id,
         line=id,
@@ -125,6 +126,7 @@ def result(
         total_ms=total_ms,
         error=error,
         resumed_from=resumed_from,
+        attempts=0 if never_sent else 1,
     )
 
 
@@ -336,6 +338,7 @@ def test_slowest_requests_keep_the_top_five_by_whole_request_time() -> None:
     results = [result(True, 200, id=n, elapsed_ms=float(n)) for n in range(1, 101)]
     results.append(result(True, 200, id=500, elapsed_ms=5.0, total_ms=5000.0))  # retried
     results.append(result(False, None, ErrorKind.INVALID_INPUT, id=501, elapsed_ms=0.0))
+    results.append(result(False, None, ErrorKind.INTERRUPTED, id=502, total_ms=9000.0))
     slowest = build(results).build().slowest
     assert len(slowest) == SLOWEST
     assert [(slow.id, slow.ms) for slow in slowest] == [

@@ -277,10 +277,10 @@ class SummaryBuilder:
             self._count_host(result)
 
     def _note_duration(self, result: Result) -> None:
+        if result.attempts == 0:
+            return  # no attempt ran its course: invalid input, or cut short by a stop
         # The whole request, retries and waits included, where the record has it.
         ms = result.total_ms if result.total_ms is not None else result.elapsed_ms
-        if ms <= 0:
-            return  # never sent (invalid input, interrupted before the start)
         entry = (
             ms,
             self.total,  # ties: the earlier request stays, and no SlowRequest is compared
