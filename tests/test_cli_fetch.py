@@ -19,7 +19,7 @@ from typer.testing import Result as CliResult
 
 from hx import __version__
 from hx.errors import EXIT_CODE_MEANINGS
-from support.cli import hx, records
+from support.cli import assert_usage_error, hx, records, write_lines, write_ndjson
 from support.server import TestServer, expected_bytes, expected_text
 
 SUMMARY_HEAD = re.compile(
@@ -40,31 +40,11 @@ def by_line(result: CliResult) -> dict[int, dict[str, Any]]:
     return {rec["line"]: rec for rec in recs}
 
 
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def write_ndjson(path: Path, objects: list[dict[str, Any]]) -> Path:
-    return write_lines(path, [json.dumps(obj) for obj in objects])
-
-
 def summary_head(stderr: str) -> re.Match[str]:
     first = stderr.splitlines()[0]
     match = SUMMARY_HEAD.fullmatch(first)
     assert match is not None, stderr
     return match
-
-
-def assert_usage_error(result: CliResult, *words: str) -> None:
-    """Exit 2, nothing on stdout, one ``hx: error:`` line on stderr naming ``words``."""
-    assert result.exit_code == 2, result.stderr
-    assert result.stdout == ""
-    assert result.stderr.startswith("hx: error: ")
-    assert result.stderr.endswith("\n")
-    assert result.stderr.count("\n") == 1, result.stderr
-    for word in words:
-        assert word in result.stderr
 
 
 def echo_of(record: dict[str, Any]) -> dict[str, Any]:
@@ -505,7 +485,7 @@ def test_output_file(server: TestServer, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == ""
     summary_head(result.stderr)
-    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    recs = records(out.read_text())
     assert sorted((rec["line"], rec["status"]) for rec in recs) == [(1, 200), (2, 200)]
     assert not Path(f"{out}.part").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.ndjson", "urls.txt"]

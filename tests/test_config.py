@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from hx.cli import app
 from support.cli import RouteServer, assert_usage_error, hx, isolate, records
@@ -241,13 +240,30 @@ def test_malformed_default_config_file_names_it(tmp_path: Path, config_home: Pat
     assert_usage_error(result, f"config {path}:", "'concurency'")
 
 
-def test_unknown_profile(tmp_path: Path) -> None:
+PROFILE_ERRORS = {
+    "unknown-profile": (
+        "[profiles.fast]\nconcurrency = 50\n[profiles.slow]\nrate = '1/s'\n",
+        "quick",
+        ["'quick'", "fast, slow"],
+    ),
+    "unknown-key-in-profile": ("[profiles.p]\nconcurency = 3\n", "p", ["'concurency'"]),
+    "unknown-key-in-profile-command-table": (
+        "[profiles.p.fetch]\nsplit = 2\n",
+        "p",
+        ["profiles.p.fetch", "'split'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PROFILE_ERRORS))
+def test_profile_error_is_a_usage_error_naming_the_file(tmp_path: Path, case: str) -> None:
+    content, profile, words = PROFILE_ERRORS[case]
     path = tmp_path / "config.toml"
-    path.write_text("[profiles.fast]\nconcurrency = 50\n[profiles.slow]\nrate = '1/s'\n")
+    path.write_text(content)
 
-    result = hx("--config", path, "--profile", "quick", "fetch", "-")
+    result = hx("--config", path, "--profile", profile, "fetch", "-")
 
-    assert_usage_error(result, f"config {path}:", "'quick'", "fast, slow")
+    assert_usage_error(result, f"config {path}:", *words)
 
 
 def test_profile_without_any_config_file(tmp_path: Path, config_home: Path) -> None:
@@ -268,24 +284,6 @@ def test_profile_with_no_config(tmp_path: Path) -> None:
     result = hx("--no-config", "--profile", "fast", "fetch", "-")
 
     assert_usage_error(result, "--profile", "--no-config")
-
-
-def test_unknown_key_in_profile_names_profile(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text("[profiles.p]\nconcurency = 3\n")
-
-    result = hx("--config", path, "--profile", "p", "fetch", "-")
-
-    assert_usage_error(result, f"config {path}:", "'concurency'")
-
-
-def test_unknown_key_in_profile_command_table_names_that_table(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text("[profiles.p.fetch]\nsplit = 2\n")
-
-    result = hx("--config", path, "--profile", "p", "fetch", "-")
-
-    assert_usage_error(result, f"config {path}:", "profiles.p.fetch", "'split'")
 
 
 @pytest.mark.parametrize(
@@ -332,7 +330,7 @@ def option_names(command: str) -> list[str]:
 
 @pytest.mark.parametrize("command", ["fetch", "download"])
 def test_help_shows_every_environment_variable(command: str) -> None:
-    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    result = hx(command, "--help", terminal_width=200)
 
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
@@ -345,7 +343,7 @@ def test_help_shows_every_environment_variable(command: str) -> None:
 
 
 def test_global_help_shows_config_variables() -> None:
-    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    result = hx("--help", terminal_width=200)
 
     text = " ".join(result.stdout.split())
     assert "[env var: HX_CONFIG]" in text

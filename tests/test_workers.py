@@ -3,36 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from hx.cli import app
+from support.cli import hx, records, write_lines
+from support.process import HX, hx_env, wait_for
 from support.server import TestServer
 
 
-def write_urls(path: Path, urls: list[str]) -> str:
-    path.write_text("# a comment line counts as a line\n" + "\n".join(urls) + "\n")
-    return str(path)
+def write_urls(path: Path, urls: list[str]) -> Path:
+    return write_lines(path, ["# a comment line counts as a line", *urls])
 
 
-def records(stdout: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stdout.splitlines()]
-
-
-def hx_process(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "NO_COLOR": "1", "XDG_CONFIG_HOME": "/nonexistent"}
+def hx_process(*args: str | Path, **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "hx", *args],
+        [*HX, *(str(arg) for arg in args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=hx_env(XDG_CONFIG_HOME="/nonexistent"),
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -41,9 +31,9 @@ def test_shards_split_the_input_into_disjoint_slices(server: TestServer, tmp_pat
     source = write_urls(tmp_path / "urls.txt", [server.url(f"/status/200?{i}") for i in range(20)])
     seen: list[int] = []
     for index in (1, 2, 3):
-        result = CliRunner().invoke(app, ["fetch", source, "--shard", f"{index}/3", "-q"])
+        result = hx("fetch", source, "--shard", f"{index}/3", "-q")
         assert result.exit_code == 0, result.stderr
-        lines = [int(str(rec["line"])) for rec in records(result.stdout)]
+        lines = [rec["line"] for rec in records(result)]
         assert all((line - 1) % 3 == index - 1 for line in lines)
         seen += lines
     assert sorted(seen) == list(range(2, 22))
@@ -51,7 +41,7 @@ def test_shards_split_the_input_into_disjoint_slices(server: TestServer, tmp_pat
 
 def test_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     source = write_urls(tmp_path / "urls.txt", ["http://127.0.0.1:1/"])
-    result = CliRunner().invoke(app, ["fetch", source, "--shard", "4/3"])
+    result = hx("fetch", source, "--shard", "4/3")
     assert result.exit_code == 2
     assert result.stderr.startswith("hx: error: Invalid value for '--shard'")
     assert "expected K/N with 1 <= K <= N, got '4/3'" in result.stderr
@@ -67,7 +57,7 @@ def test_workers_merge_every_record_once_in_order(server: TestServer, tmp_path: 
     )
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 3, stderr
-    lines = [int(str(rec["line"])) for rec in records(stdout)]
+    lines = [rec["line"] for rec in records(stdout)]
     assert lines == list(range(2, 302))
     data = json.loads(summary.read_text())
     assert (data["total"], data["ok"], data["failed"]) == (300, 270, 30)
@@ -84,16 +74,17 @@ def test_workers_need_a_file_source() -> None:
     assert "--workers needs SOURCE to be a file" in stderr
 
 
-def test_sigterm_reaches_every_worker(server: TestServer, tmp_path: Path) -> None:
-    source = write_urls(tmp_path / "urls.txt", [server.url("/slow?delay=1")] * 40)
+def test_sigterm_reaches_every_worker(fresh_server: TestServer, tmp_path: Path) -> None:
+    source = write_urls(tmp_path / "urls.txt", [fresh_server.url("/slow?delay=1")] * 40)
     process = hx_process("fetch", source, "--workers", "2", "-c", "4", "--grace", "0.2")
-    time.sleep(1.5)
+    # Both workers are running once both have filled their four slots.
+    wait_for(lambda: len(fresh_server.requests) == 8, "eight requests in flight")
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 143, stderr
     recs = records(stdout)
-    assert sorted(int(str(rec["line"])) for rec in recs) == list(range(2, 42))
-    kinds = {rec["error"]["kind"] for rec in recs if rec["error"]}  # type: ignore[index]
+    assert sorted(rec["line"] for rec in recs) == list(range(2, 42))
+    kinds = {rec["error"]["kind"] for rec in recs if rec["error"]}
     assert kinds == {"interrupted"}
     assert "Traceback" not in stderr
 

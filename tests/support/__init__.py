@@ -8,5 +8,6 @@
 ``tls_servers``        trustme certificates and an ASGI (HTTP/2) server over TLS
 ``proxy_servers``      real HTTP and SOCKS5 proxies (pproxy in a child process)
 ``transport``          shared pieces of the transport tests
-``cli``                the in-process ``hx()`` runner and its helpers
+``cli``                the in-process ``hx()`` runner, NDJSON records, input files
+``process``            hx as a child process: command, environment, waiting
 """

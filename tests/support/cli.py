@@ -1,9 +1,11 @@
-"""Shared helpers for the configuration, tracing and security CLI tests.
+"""Running the CLI in tests, and the files and output around a run.
 
-``hx()`` runs the CLI in-process and refuses any traceback; ``isolate()`` gives
-a test an environment with no HX_* variables, no proxies and an empty
-``$XDG_CONFIG_HOME``; ``RouteServer`` is the loopback TestServer plus two
-routes those tests need:
+``hx()`` runs the CLI in-process and refuses any traceback; ``records()`` reads
+NDJSON output into dicts; ``write_lines()`` and ``write_ndjson()`` write input
+files; ``assert_usage_error()`` checks the one-line usage error; ``isolate()``
+gives a test an environment with no HX_* variables, no proxies and an empty
+``$XDG_CONFIG_HOME``; ``RouteServer`` is the loopback TestServer plus the
+routes the configuration, tracing and security tests need:
 
 ``/inflight?delay=S``   sleep S seconds (default 0.2), then 200 ``"ok"``; the server
                         counts requests in the handler and keeps the maximum seen
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +39,8 @@ __all__ = [
     "hx",
     "isolate",
     "records",
+    "write_lines",
+    "write_ndjson",
 ]
 
 #: Response headers of ``/secrets``: name -> value template.
@@ -62,20 +67,42 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def hx(
-    *args: str | Path, env: dict[str, str | None] | None = None, input: str | bytes | None = None
+    *args: str | Path,
+    env: dict[str, str | None] | None = None,
+    input: str | bytes | None = None,
+    terminal_width: int | None = None,
 ) -> CliResult:
     """Run ``hx ARGS`` in-process with ``env`` added; no run may show a traceback."""
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
+    result = CliRunner().invoke(
+        app, [str(a) for a in args], env=env, input=input, terminal_width=terminal_width
+    )
     assert "Traceback" not in result.stderr, result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 
-def records(result: CliResult) -> list[dict[str, Any]]:
-    """stdout as NDJSON: every line one JSON object."""
-    lines = result.stdout.splitlines()
-    assert all(line.startswith("{") for line in lines), result.stdout[:500]
+def records(output: CliResult | str | bytes) -> list[dict[str, Any]]:
+    """NDJSON (a run's stdout, or text read from a process or file): every line one object."""
+    if isinstance(output, bytes):
+        text = output.decode()
+    elif isinstance(output, str):
+        text = output
+    else:
+        text = output.stdout
+    lines = text.splitlines()
+    assert all(line.startswith("{") for line in lines), text[:500]
     return [json.loads(line) for line in lines]
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> Path:
+    """``lines`` as a UTF-8 text file, each ended by a newline; returns ``path``."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def write_ndjson(path: Path, objects: Iterable[dict[str, Any]]) -> Path:
+    """One JSON object a line; returns ``path``."""
+    return write_lines(path, (json.dumps(obj) for obj in objects))
 
 
 def assert_usage_error(result: CliResult, *words: str) -> None:

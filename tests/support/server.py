@@ -17,6 +17,8 @@ Routes (any method; ``HEAD`` gets the same headers and no body):
 ``/redirect-to?url=U&status=302``   redirect to U (status 300..399, default 302)
 ``/redirect-loop``         302 to itself
 ``/slow?delay=S``          sleep S seconds, then 200 ``"slow"``
+``/hang``                  no answer: waits for the client to close the connection and
+                           notes when in ``TestServer.hangups``
 ``/drip?bytes=N&delay=S&chunked=0|1``   N bytes of ``b"*"``, one write each, sleeping S
                            seconds before each byte (headers are sent at once)
 ``/set-cookie?a=1&b=2``    one ``Set-Cookie`` per query parameter, body ``"ok"``
@@ -32,6 +34,7 @@ import gzip
 import json
 import math
 import re
+import select
 import socket
 import socketserver
 import ssl
@@ -250,6 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(302, b"redirecting\n", headers=[("Location", "/redirect-loop")])
             case ["slow"]:
                 self._slow()
+            case ["hang"]:
+                self._hang()
             case ["drip"]:
                 self._drip()
             case ["set-cookie"]:
@@ -353,6 +358,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # server is stopping: drop the request
             return
         self._send(200, b"slow")
+
+    def _hang(self) -> None:
+        # A client waiting for an answer sends nothing more: the socket turns readable
+        # when it closes (EOF or reset). Polled so that stop() ends the wait too.
+        while not self.owner._stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                self.owner._hung_up(time.monotonic())
+                break
+        self.close_connection = True
 
     def _drip(self) -> None:
         delay = self._float_param("delay", 0.1)
@@ -464,6 +479,7 @@ class TestServer(Service):
     ``requests``     list of ``RequestLog``, in arrival order (``clear_log()`` empties it)
     ``connections``  number of accepted TCP connections
     ``errors``       unexpected (non-OSError) exceptions raised by handlers
+    ``hangups``      ``time.monotonic()`` of each client closing a ``/hang`` request
     """
 
     __test__ = False  # not a pytest test class
@@ -478,6 +494,7 @@ class TestServer(Service):
         self.port = 0
         self.requests: list[RequestLog] = []
         self.errors: list[BaseException] = []
+        self.hangups: list[float] = []
         self.connections = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -552,6 +569,10 @@ class TestServer(Service):
     def _log(self, entry: RequestLog) -> None:
         with self._lock:
             self.requests.append(entry)
+
+    def _hung_up(self, when: float) -> None:
+        with self._lock:
+            self.hangups.append(when)
 
     def _connected(self, sock: socket.socket, thread: threading.Thread) -> None:
         with self._lock:
