@@ -9,10 +9,11 @@ import pytest
 from hx.cli import docs
 from support.cli import hx
 
-# What typer and click would show: Python type names, typer's argument braces
-# and click's ranges.
+# What typer and click would show: Python type names, typer's <type> and
+# <choice|choice> values and argument braces, and click's ranges.
 PYTHON_WORDS = re.compile(
-    r"<(int|float|str|path|bool|list|tuple|text|integer)\b"
+    r"<[a-z][\w .|\[\]-]*>"
+    r"|<(int|float|str|path|bool|list|tuple|text|integer)\b"
     r"|\b(int|float|str|bool)\b(?!\w)"
     r"|list\[|<int range>|<float range>|\{source\}|\{urls\}"
     r"|\bx[<>]=|<=x\b",
@@ -46,6 +47,7 @@ def test_the_pattern_catches_what_typer_would_print() -> None:
         "Usage: hx fetch [OPTIONS] {source}",
         "  --retries <int>",
         "  [env var: HX_SPLIT; default: 1; 1<=x<=64]",
+        "  --format <ndjson|csv|tsv>  Records as NDJSON.",
     ):
         assert PYTHON_WORDS.search(leak), leak
 
@@ -102,13 +104,16 @@ def test_status_defaults_read_as_statuses() -> None:
 
 def test_hx_help_lists_commands_with_whole_descriptions() -> None:
     text = help_text()
-    commands = " ".join(text[text.index("Commands:") :].split())
-    assert commands == (
-        "Commands:"
-        " download Download URLs to files: streamed, atomic (NAME.part renamed when complete),"
-        " resumable."
-        " fetch Fetch every request in SOURCE concurrently; write one NDJSON record per request."
+    listing = text[text.index("Commands:\n") + len("Commands:\n") :]
+    described = dict(re.findall(r"^  (\w+) +(.*(?:\n {4,}.*)*)", listing, re.MULTILINE))
+    described = {name: " ".join(words.split()) for name, words in described.items()}
+    assert described["download"] == (
+        "Download URLs to files: streamed, atomic (NAME.part renamed when complete), resumable."
     )
+    assert described["fetch"] == (
+        "Fetch every request in SOURCE concurrently; write one NDJSON record per request."
+    )
+    assert not any(words.endswith("...") for words in described.values())
 
 
 def test_man_page_has_panels_and_examples_before_them() -> None:

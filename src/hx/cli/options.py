@@ -410,6 +410,7 @@ class NetworkOptions:
         RecordFormatChoice,
         option(
             "--format",
+            metavar="ndjson|csv|tsv",
             help="Records as NDJSON, or as CSV (RFC 4180) or TSV with a header row.",
             panel=OUTPUT,
         ),

@@ -6,6 +6,7 @@ non-empty value) and TERM=dumb turn off every style, bold included.
 
 messages    the console; error, warning and notice lines; -v trace lines
 numbers     one way to write counts, sizes, durations and rates
+display     what live displays share: drawn for a ``with`` block, erased after it
 live        hx fetch's status lines while a batch runs
 downloads   hx download's bars and its line per file
 summary     the end-of-run summary, for a terminal and for plain text

@@ -7,8 +7,6 @@ the summary alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from rich.console import Console
 from rich.progress import (
@@ -23,6 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from hx.console.display import LiveDisplay
 from hx.console.messages import say
 from hx.console.numbers import bytes_rate, seconds, size
 from hx.console.summary import print_download_summary
@@ -40,7 +39,7 @@ class _SpeedColumn(ProgressColumn):
         return Text("-" if speed is None else bytes_rate(speed), style="cyan")
 
 
-class DownloadProgress:
+class DownloadProgress(LiveDisplay):
     """A bar per active file plus an overall bar on a terminal; a plain line per file always."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
@@ -64,6 +63,7 @@ class DownloadProgress:
                 expand=True,
             )
             self._overall = self._progress.add_task("all files", total=None)
+        super().__init__(self._progress)
 
     # TransferReporter: bytes as they arrive.
     def started(self, key: int, name: str, total: int | None, done: int) -> None:
@@ -101,20 +101,6 @@ class DownloadProgress:
 
     def print_summary(self, summary: Summary) -> None:
         print_download_summary(self._console, summary)
-
-    def __enter__(self) -> Self:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def file_line(result: Result) -> tuple[str, str | None]:

@@ -16,13 +16,12 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import Self
 
 from rich.console import Console, ConsoleOptions
 from rich.live import Live
 from rich.text import Text
 
+from hx.console.display import LiveDisplay
 from hx.console.messages import unicode_ok
 from hx.console.numbers import clock, count, ms
 from hx.console.summary import print_summary
@@ -222,7 +221,7 @@ class StatusLines:
         yield outcome_line(snap, width, self._unicode)
 
 
-class BatchProgress:
+class BatchProgress(LiveDisplay):
     """``hx fetch``'s live status on an interactive terminal; inert anywhere else.
 
     Off a terminal ``advance()`` returns at once: cron and pipelines pay nothing.
@@ -233,9 +232,9 @@ class BatchProgress:
     ) -> None:
         self._console = console
         self._tally = Tally(get_time)
-        self._live: Live | None = None
+        live = None
         if enabled and console.is_interactive:
-            self._live = Live(
+            live = Live(
                 StatusLines(self._tally, unicode_ok(console)),
                 console=console,
                 refresh_per_second=REFRESH_PER_SECOND,
@@ -243,6 +242,7 @@ class BatchProgress:
                 redirect_stdout=False,
                 redirect_stderr=False,
             )
+        super().__init__(live)
 
     @property
     def wants_total(self) -> bool:
@@ -262,17 +262,3 @@ class BatchProgress:
 
     def print_summary(self, summary: Summary) -> None:
         print_summary(self._console, summary)
-
-    def __enter__(self) -> Self:
-        if self._live is not None:
-            self._live.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._live is not None:
-            self._live.stop()  # transient: the lines are erased, the cursor shown again
