@@ -40,7 +40,7 @@ class FileWriter:
         self._on_flush = on_flush
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self._in_flight: deque[tuple[asyncio.Future[None], int]] = deque()
+        self._in_flight: deque[tuple[concurrent.futures.Future[None], int]] = deque()
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-writer")
 
     @property
@@ -69,8 +69,9 @@ class FileWriter:
         self._thread.shutdown(wait=True)
         while self._in_flight:
             future, count = self._in_flight.popleft()
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self._report(count)
+            if future.exception() is not None:
+                return  # what follows a failed write is not contiguous with the rest
+            self._report(count)
         if self._pending:
             chunks, size = self._pending, self._pending_size
             self._pending, self._pending_size = [], 0
@@ -89,8 +90,7 @@ class FileWriter:
         # so the event loop never copies them into one buffer.
         chunks, size = self._pending, self._pending_size
         self._pending, self._pending_size = [], 0
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._thread, self._write, chunks, self._next_position)
+        future = self._thread.submit(self._write, chunks, self._next_position)
         self._next_position += size
         self._in_flight.append((future, size))
         while len(self._in_flight) > self._IN_FLIGHT:
@@ -98,7 +98,9 @@ class FileWriter:
 
     async def _settle(self) -> None:
         future, count = self._in_flight[0]
-        await future
+        # Shielded: a cancelled download must not cancel a batch not yet written,
+        # or the batches after it would leave a hole in the file.
+        await asyncio.shield(asyncio.wrap_future(future))
         self._in_flight.popleft()
         self._report(count)
 

@@ -1,0 +1,80 @@
+"""hx.download.writer: the writer thread puts every byte it was given in place, in order,
+also when the download is cancelled while a batch is being written."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+from hx.download.writer import writing
+
+MiB = 1 << 20
+
+
+class GatedHasher:
+    """A hasher whose update waits for ``gate``: the writer thread stalls mid-batch."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def update(self, data: bytes) -> None:
+        self.entered.set()
+        assert self.gate.wait(10)
+
+
+def test_bytes_land_at_their_position(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    flushed: list[int] = []
+
+    async def main() -> None:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            async with writing(fd, 10, on_flush=flushed.append) as writer:
+                for n in range(3):
+                    await writer.write(bytes([65 + n]) * (MiB // 2 + 1))
+                assert writer.position == 10 + 3 * (MiB // 2 + 1)
+        finally:
+            os.close(fd)
+
+    asyncio.run(main())
+    data = path.read_bytes()
+    assert data == b"x" * 10 + b"".join(bytes([65 + n]) * (MiB // 2 + 1) for n in range(3))
+    assert sum(flushed) == 3 * (MiB // 2 + 1)
+
+
+def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    hasher = GatedHasher()
+    flushed: list[int] = []
+    batches = [bytes([n]) * MiB for n in range(5)]  # the fifth waits for the first to be written
+
+    async def feed(fd: int) -> None:
+        async with writing(fd, 0, [hasher], on_flush=flushed.append) as writer:  # type: ignore[list-item]
+            for batch in batches:
+                await writer.write(batch)
+            raise AssertionError("the fifth batch should wait for the first")
+
+    async def main() -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            task = asyncio.create_task(feed(fd))
+            while not hasher.entered.is_set():
+                await asyncio.sleep(0.001)
+            for _ in range(20):  # let feed() reach the wait for the first batch
+                await asyncio.sleep(0)
+            task.cancel()
+            hasher.gate.set()
+            await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()
+        finally:
+            os.close(fd)
+
+    asyncio.run(main())
+    assert path.read_bytes() == b"".join(batches)
+    assert flushed == [MiB] * 5
