@@ -51,7 +51,7 @@ def refused_url() -> str:
 
 @pytest.fixture
 def fault_server() -> Iterator[FaultServer]:
-    """A new fault-injecting server per test (tests/fault_server.py): fresh counters and log."""
+    """A new fault-injecting server per test (support/fault_server.py): fresh counters and log."""
     with FaultServer() as srv:
         yield srv
     _fail_on_handler_errors(srv)
@@ -111,7 +111,7 @@ def _fail_on_asgi_errors(srv: AsgiServer) -> None:
 
 @pytest.fixture(scope="session")
 def h2_server(tls_certs: Certificates) -> Iterator[AsgiServer]:
-    """hypercorn on 127.0.0.1 (tests/tls_servers.py): HTTPS with h2 and http/1.1 by ALPN,
+    """hypercorn on 127.0.0.1 (tests/support/tls_servers.py): HTTPS with h2 and http/1.1 by ALPN,
     cert for 127.0.0.1/localhost from ``tls_ca``; ``h2c_url()`` is its cleartext port."""
     context = server_context(tls_certs.server, alpn=["h2", "http/1.1"])
     with AsgiServer(context) as srv:
@@ -121,7 +121,7 @@ def h2_server(tls_certs: Certificates) -> Iterator[AsgiServer]:
 
 @pytest.fixture(scope="session")
 def proxies() -> Iterator[ProxyProcess]:
-    """Real proxies (pproxy, tests/proxy_servers.py) on 127.0.0.1, with a connection log.
+    """Real proxies (pproxy, tests/support/proxy_servers.py) on 127.0.0.1, with a connection log.
 
     ``ports[0]`` HTTP proxy, no auth; ``ports[1]`` HTTP proxy, user ``alice`` password
     ``proxy-secret``; ``ports[2]`` SOCKS5, user ``sam`` password ``socks-secret``.

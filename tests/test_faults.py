@@ -1,6 +1,6 @@
 """hx under faults (issue 3): retries, Retry-After, rate limits, deadlines, signals, resume.
 
-Everything runs against real loopback servers (tests/fault_server.py): resets are
+Everything runs against real loopback servers (tests/support/fault_server.py): resets are
 TCP RSTs, short bodies end in a FIN, the blackhole port never completes a connect.
 The CLI runs in-process (support.cli.hx), except where a real process must be
 signalled. Timing assertions use server-side arrival times where they can.

@@ -1,91 +1,13 @@
-"""hx.models: status sets, result records and record ids."""
+"""hx.models: result records and record ids."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 from hx.errors import ErrorKind
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result
-from hx.values import StatusSet
-
-# --- StatusSet -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "ranges"),
-    [
-        ("200-399", ((200, 399),)),
-        ("2xx,304", ((200, 299), (304, 304))),
-        ("200", ((200, 200),)),
-        ("200,201", ((200, 200), (201, 201))),
-        (" 2XX , 404 ", ((200, 299), (404, 404))),
-        ("1xx,5xx", ((100, 199), (500, 599))),
-        ("100-599", ((100, 599),)),
-        ("301-301", ((301, 301),)),
-    ],
-)
-def test_parse(text: str, ranges: tuple[tuple[int, int], ...]) -> None:
-    assert StatusSet.parse(text).ranges == ranges
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("abc", "not a status or range: 'abc'"),
-        ("", "not a status or range: ''"),
-        ("200-", "not a status or range: '200-'"),
-        ("-200", "not a status or range: '-200'"),
-        ("2xx-3xx", "not a status or range: '2xx-3xx'"),
-        ("6xx", "not a status or range: '6xx'"),
-        ("200,,201", "not a status or range: ''"),
-        ("600", "status out of range 100-599: '600'"),
-        ("99", "status out of range 100-599: '99'"),
-        ("300-200", "status out of range 100-599: '300-200'"),
-        ("200-600", "status out of range 100-599: '200-600'"),
-    ],
-)
-def test_parse_rejects(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-        StatusSet.parse(text)
-
-
-def test_membership_of_a_range() -> None:
-    statuses = StatusSet.parse("200-399")
-    assert [code in statuses for code in (199, 200, 302, 399, 400)] == [
-        False,
-        True,
-        True,
-        True,
-        False,
-    ]
-
-
-def test_membership_of_a_class_and_a_single_status() -> None:
-    statuses = StatusSet.parse("2xx,304")
-    assert [code in statuses for code in (200, 299, 300, 303, 304, 305)] == [
-        True,
-        True,
-        False,
-        False,
-        True,
-        False,
-    ]
-
-
-@pytest.mark.parametrize("value", ["200", 200.0, None])
-def test_only_ints_are_members(value: object) -> None:
-    assert value not in StatusSet.parse("2xx")
-
-
-def test_equality_hash_and_repr() -> None:
-    assert StatusSet.parse("2xx") == StatusSet.parse("200-299")
-    assert hash(StatusSet.parse("2xx")) == hash(StatusSet.parse("200-299"))
-    assert StatusSet.parse("2xx") != StatusSet.parse("200-298")
-    assert repr(StatusSet.parse("2xx,304")) == "StatusSet('200-299,304')"
-
 
 # --- Result.to_record -------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from hx.batch.sources import (
 )
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, RequestSpec
-from hx.values import Header, parse_header
 
 BASE = RequestDefaults(base_url="https://api.example.com/v1/")
 
@@ -579,37 +578,7 @@ def test_count_request_lines_agrees_with_read_items_after_a_bom(
     assert count_request_lines(path) == len(items(data)) == 1
 
 
-# --- -H and methods ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("X-Token: abc", ("X-Token", "abc")),
-        ("Accept:text/html", ("Accept", "text/html")),
-        ("  X-A  :  v w  ", ("X-A", "v w")),
-        ("X-Empty:", ("X-Empty", "")),
-        ("X-Time: 12:30:00", ("X-Time", "12:30:00")),
-    ],
-)
-def test_parse_header_option(text: str, expected: tuple[str, str]) -> None:
-    assert parse_header(text) == Header(*expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("NoColon", "expected 'Name: value' (no ':' found)"),
-        ("Bad Name: v", "invalid header name 'Bad Name'"),
-        (": v", "invalid header name ''"),
-        ("X-A: a\nb", "header 'X-A' value contains CR, LF or NUL"),
-        ("X-A: a\rb", "header 'X-A' value contains CR, LF or NUL"),
-    ],
-)
-def test_parse_header_option_rejects(text: str, message: str) -> None:
-    with pytest.raises(LineError) as info:
-        parse_header(text)
-    assert str(info.value) == message
+# --- methods ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A fault-injecting HTTP/1.1 test server for retry and robustness tests.
 
-``FaultServer`` is a ``TestServer`` (tests/server.py) with a different route table; it
+``FaultServer`` is a ``TestServer`` (tests/support/server.py) with a different route table; it
 keeps the same API: ``start()``/``stop()``/context manager, ``url()``, ``base_url``,
 ``requests``, ``connections``, ``errors``.  Every fault happens for real on the socket:
 a reset is a TCP RST (``SO_LINGER`` on, timeout 0, then close), a short body ends in a

@@ -483,7 +483,7 @@ class TestServer(Service):
     """
 
     __test__ = False  # not a pytest test class
-    #: The request handler; subclasses (tests/fault_server.py) add or override routes.
+    #: The request handler; subclasses (tests/support/fault_server.py) add or override routes.
     handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _Handler
     #: How often serve_forever() checks for stop(): the latency of every stop().
     poll_interval: ClassVar[float] = 0.05

@@ -1,4 +1,4 @@
-"""Self-tests for the stdlib test server in tests/server.py."""
+"""Self-tests for the stdlib test server in tests/support/server.py."""
 
 from __future__ import annotations
 

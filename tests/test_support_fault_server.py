@@ -1,4 +1,4 @@
-"""Self-tests for tests/fault_server.py: every fault is checked at the socket and with httpx.
+"""Self-tests for support/fault_server.py: every fault is checked at the socket and with httpx.
 
 These double as a record of which httpx exception each real-world fault produces
 (httpx 0.28 / httpcore 1.0), which the retry policy depends on.
