@@ -109,8 +109,7 @@ def file_line(result: Result) -> tuple[str, str | None]:
         error = result.error
         reason = f"{error.kind}: {error.message}" if error is not None else "failed"
         return f"hx: failed {result.url}: {reason}", "red"
-    # The whole transfer, retries included, where the record has it.
-    elapsed_s = (result.total_ms if result.total_ms is not None else result.elapsed_ms) / 1000
+    elapsed_s = result.elapsed_ms / 1000  # the transfer itself, not the wait for a slot
     received = received_bytes(result)
     rate = bytes_rate(received / elapsed_s if elapsed_s > 0 else 0.0)
     resumed = f", resumed at {size(result.resumed_from)}" if result.resumed_from else ""

@@ -46,22 +46,25 @@ class LatencyHistogram:
 
     def __init__(self, growth: float = 1.01) -> None:
         self._growth = growth
-        self._log_growth = math.log(growth)
+        self._per_log = 1 / math.log(growth)
         self._buckets: Counter[int] = Counter()
         self.count = 0
         self.min_ms = math.inf
         self.max_ms = 0.0
 
     def add(self, ms: float) -> None:
-        self._buckets[self._bucket(ms)] += 1
+        # Called for every result, twice with a live display: kept to a few operations.
+        if ms > self._SMALLEST_MS:
+            bucket = int(math.log(ms / self._SMALLEST_MS) * self._per_log)
+        else:
+            bucket = 0
+        buckets = self._buckets
+        buckets[bucket] = buckets.get(bucket, 0) + 1
         self.count += 1
-        self.min_ms = min(self.min_ms, ms)
-        self.max_ms = max(self.max_ms, ms)
-
-    def _bucket(self, ms: float) -> int:
-        return max(
-            0, int(math.log(max(ms, self._SMALLEST_MS) / self._SMALLEST_MS) / self._log_growth)
-        )
+        if ms < self.min_ms:
+            self.min_ms = ms
+        if ms > self.max_ms:
+            self.max_ms = ms
 
     def _upper_edge(self, bucket: int) -> float:
         return min(self._SMALLEST_MS * self._growth ** (bucket + 1), self.max_ms)
@@ -150,7 +153,7 @@ class SlowRequest:
     error: str | None
     """The error kind, if the request failed."""
     ms: float
-    """From the start to the end of the request, retries and their waits included."""
+    """The final attempt, from sending to the end of the body (the record's elapsed_ms)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,8 +282,8 @@ class SummaryBuilder:
     def _note_duration(self, result: Result) -> None:
         if result.attempts == 0:
             return  # no attempt ran its course: invalid input, or cut short by a stop
-        # The whole request, retries and waits included, where the record has it.
-        ms = result.total_ms if result.total_ms is not None else result.elapsed_ms
+        # The final attempt, as in the percentiles: the server's time, not hx's queue.
+        ms = result.elapsed_ms
         entry = (
             ms,
             self.total,  # ties: the earlier request stays, and no SlowRequest is compared
