@@ -7,7 +7,7 @@ result, once made, is what gets written.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -99,6 +99,25 @@ class TlsFacts:
     issuer_cn: str | None = None
 
 
+StreamEnd = Literal["eof", "max_events", "max_time", "idle_timeout", "interrupted", "error"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StreamStats:
+    """``hx stream``: what one stream delivered, how fast, and how it ended."""
+
+    end: StreamEnd
+    events: int = 0
+    bad_events: int = 0
+    """Lines or events that could not be read (each one an event record with an error)."""
+    first_event_ms: float | None = None
+    """From the start of the request to its first event: an LLM's time to first token."""
+    gap_p50_ms: float | None = None
+    """Median time between consecutive events."""
+    gap_p99_ms: float | None = None
+    reconnects: int = 0
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Result:
     """What happened to one request: exactly one per input item."""
@@ -137,8 +156,13 @@ class Result:
     """Not sent: the journal says an earlier run already did it."""
     resumed_from: int | None = None
     """Downloads: the offset the transfer continued from (0 for a fresh start)."""
+    stream: StreamStats | None = None
+    """``hx stream``: events, their timing and how the stream ended."""
     retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
     """The response's Retry-After in seconds, for the retry policy; never written."""
+    replayable: bool = dataclasses.field(default=True, compare=False, repr=False)
+    """False once part of the answer was handed on (hx stream's events): another attempt
+    would hand it on again, so none is made; never written."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Result:
@@ -154,6 +178,8 @@ class Result:
             values["timings"] = Timings(**record["timings"])
         if record.get("tls") is not None:
             values["tls"] = TlsFacts(**record["tls"])
+        if record.get("stream") is not None:
+            values["stream"] = StreamStats(**record["stream"])
         return cls(**values)
 
     def to_record(self) -> dict[str, Any]:
@@ -195,9 +221,19 @@ class Result:
             record["sha256"] = self.sha256
         if self.resumed_from is not None:
             record["resumed_from"] = self.resumed_from
+        if self.stream is not None:
+            record["stream"] = _stream_record(self.stream)
         if self.skipped:
             record["skipped"] = True
         return record
+
+
+def _stream_record(stats: StreamStats) -> dict[str, Any]:
+    record = dataclasses.asdict(stats)
+    for name in ("first_event_ms", "gap_p50_ms", "gap_p99_ms"):
+        if record[name] is not None:
+            record[name] = round(record[name], 3)
+    return record
 
 
 def _timings_record(timings: Timings) -> dict[str, float | None]:

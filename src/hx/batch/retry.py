@@ -4,7 +4,9 @@ Retried: connection failures (the request never left, so any method), and
 for idempotent methods (or with ``retry_all_methods``) timeouts, broken
 exchanges (resets, short bodies, a keep-alive connection the server closed)
 and the statuses in ``retry_on``. Waits grow exponentially with full jitter;
-a ``Retry-After`` header replaces the computed wait.
+a ``Retry-After`` header replaces the computed wait. Never retried: a request
+whose answer was partly handed on already (``hx stream``'s events), which
+another attempt would hand on twice.
 
 The user's limits bound every wait, whatever a server says: no retry starts
 and no wait ends after ``max_time`` from the first attempt. A Retry-After
@@ -63,6 +65,8 @@ def retryable(policy: RetryPolicy, result: Result, method: str, retry_forced: bo
     """Whether ``result``'s failure is one that another attempt may cure."""
     error = result.error
     if error is None or error.kind in (ErrorKind.INTERRUPTED, ErrorKind.INVALID_INPUT):
+        return False
+    if not result.replayable:
         return False
     if error.kind in _ALWAYS_SAFE:
         return True

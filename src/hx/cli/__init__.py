@@ -7,6 +7,7 @@ become exit codes.
 
 from hx.cli import download as _download  # noqa: F401 - registers the command
 from hx.cli import fetch as _fetch  # noqa: F401 - registers the command
+from hx.cli import stream as _stream  # noqa: F401 - registers the command
 from hx.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -27,7 +27,7 @@ from typing import Any
 
 from hx.errors import UsageError
 
-COMMANDS = ("fetch", "download")
+COMMANDS = ("fetch", "download", "stream")
 
 
 class ConfigError(UsageError):

@@ -1,14 +1,12 @@
 """``hx fetch``: many requests from a file or stdin, one NDJSON record each."""
 
 import functools
-import json
-import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from hx.cli import request_input
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.help import HelpCommand
 from hx.cli.options import (
@@ -16,82 +14,34 @@ from hx.cli.options import (
     INPUT,
     LIMITS,
     OUTPUT,
-    REQUESTS,
     NetworkOptions,
     option,
     with_options,
 )
-from hx.errors import ExitCode, UsageError
+from hx.cli.request_input import (
+    BaseUrl,
+    Data,
+    InputFormat,
+    InputFormatChoice,
+    Journal,
+    JsonBody,
+    Method,
+    Source,
+)
+from hx.errors import ExitCode
 from hx.values import Shard, StatusSet, parse_shard
-
-if TYPE_CHECKING:
-    from hx.batch.sources import RequestDefaults
-
-
-class InputFormatChoice(StrEnum):
-    auto = "auto"
-    urls = "urls"
-    ndjson = "ndjson"
 
 
 @app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)
 @with_options
 def fetch(
-    source: Annotated[
-        str,
-        typer.Argument(
-            metavar="SOURCE",
-            help="URL list or NDJSON file of requests; '-' reads stdin.",
-            show_default=False,
-        ),
-    ],
+    source: Source,
     options: NetworkOptions,
-    method: Annotated[
-        str | None,
-        option(
-            "-X",
-            "--method",
-            metavar="METHOD",
-            help="Method for lines that give none [default: GET, or POST with a body].",
-            panel=REQUESTS,
-        ),
-    ] = None,
-    data: Annotated[
-        str | None,
-        option(
-            "--data",
-            metavar="TEXT|@FILE",
-            help="Request body for lines that give none; '@FILE' reads a file, '@-' stdin.",
-            panel=REQUESTS,
-        ),
-    ] = None,
-    json_body: Annotated[
-        str | None,
-        option(
-            "--json",
-            metavar="JSON",
-            help="JSON request body (sets Content-Type) for lines without one.",
-            panel=REQUESTS,
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        option(
-            "--base-url",
-            metavar="URL",
-            help="Resolve relative URLs against this.",
-            panel=INPUT,
-        ),
-    ] = None,
-    input_format: Annotated[
-        InputFormatChoice,
-        option(
-            "--input-format",
-            metavar="auto|urls|ndjson",
-            help="Input format; auto: NDJSON for .ndjson/.jsonl or a first line starting '{'.",
-            panel=INPUT,
-        ),
-    ] = InputFormatChoice.auto,
+    method: Method = None,
+    data: Data = None,
+    json_body: JsonBody = None,
+    base_url: BaseUrl = None,
+    input_format: InputFormat = InputFormatChoice.auto,
     workers: Annotated[
         int,
         option(
@@ -112,15 +62,7 @@ def fetch(
             panel=INPUT,
         ),
     ] = None,
-    journal: Annotated[
-        Path | None,
-        option(
-            "--journal",
-            metavar="FILE",
-            help="Log finished requests to FILE; a re-run skips those that succeeded.",
-            panel=INPUT,
-        ),
-    ] = None,
+    journal: Journal = None,
     ok_status: Annotated[
         StatusSet,
         option(
@@ -193,7 +135,7 @@ def fetch(
             ordered=ordered,
             include_headers=include_headers,
             include_body=body,
-            output_dir=_output_dir(output_dir),
+            output_dir=request_input.output_dir(output_dir),
         )
         job = BatchJob(
             settings=settings,
@@ -205,7 +147,7 @@ def fetch(
         fetch_input = FetchInput(
             source=source,
             input_format=input_format.value,
-            defaults=_request_defaults(source, method, data, json_body, base_url),
+            defaults=request_input.request_defaults(source, method, data, json_body, base_url),
             shard=shard,
         )
         if workers > 1:
@@ -222,49 +164,3 @@ def fetch(
         )
 
     raise typer.Exit(common.exit_code_of(err, run))
-
-
-def _request_defaults(
-    source: str, method: str | None, data: str | None, json_body: str | None, base_url: str | None
-) -> "RequestDefaults":
-    from hx.batch.sources import RequestDefaults, check_method, check_url
-    from hx.cli.common import parse_option
-
-    if data is not None and json_body is not None:
-        raise UsageError("--data and --json cannot be used together")
-    content: bytes | None = None
-    content_type = None
-    if data is not None:
-        content = _read_data_option(data, source)
-    elif json_body is not None:
-        parse_option(lambda: json.loads(json_body), "--json")
-        content, content_type = json_body.encode(), "application/json"
-    if base_url is not None:
-        parse_option(lambda: check_url(base_url), "--base-url")
-    if method is not None:
-        method = parse_option(lambda: check_method(str(method)), "--method")
-    return RequestDefaults(
-        method=method, content=content, content_type=content_type, base_url=base_url
-    )
-
-
-def _read_data_option(data: str, source: str) -> bytes:
-    if not data.startswith("@"):
-        return data.encode()
-    path = data[1:]
-    if path == "-" and source == "-":
-        raise UsageError("--data @- and SOURCE - cannot both read stdin")
-    try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"--data @{path}: {exc.strerror or exc}") from exc
-
-
-def _output_dir(path: Path | None) -> Path | None:
-    if path is None:
-        return None
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--output-dir {path}: {exc.strerror or exc}") from exc
-    return path

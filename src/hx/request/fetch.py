@@ -86,7 +86,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     started = time.perf_counter()
     with contextlib.ExitStack() as files:
         try:
-            request = _build_request(client, spec, files)
+            request = build_request(client, spec, files)
         except OSError as exc:
             message = f"cannot read upload file {exc.filename}: {exc.strerror}"
             return failed_result(spec, ErrorInfo(ErrorKind.INVALID_INPUT, message), attempts=0)
@@ -134,9 +134,10 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     )
 
 
-def _build_request(
+def build_request(
     client: httpx.AsyncClient, spec: RequestSpec, files: contextlib.ExitStack
 ) -> httpx.Request:
+    """The request ``spec`` asks for; multipart upload files are opened into ``files``."""
     headers = list(spec.headers)
     if spec.content_type and not _has_content_type(headers, client):
         headers.append(("Content-Type", spec.content_type))

@@ -134,6 +134,10 @@ class RecordWriter:
         else:
             self._write_text(self._format.line(result.to_record()))
 
+    def write_event(self, record: dict[str, Any]) -> None:
+        """A line that is not a result (``hx stream``'s events): NDJSON, flushed like one."""
+        self._write_text(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
     def write_serialised(self, line: str, result: Result) -> None:
         """Write a record a worker already serialised as NDJSON (``line``), as ``result``."""
         if self._format.is_plain:

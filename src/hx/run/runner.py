@@ -13,7 +13,7 @@ import json
 import signal
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from hx.batch.engine import Batch, Fetcher
 from hx.batch.feed import ItemSource, ThreadedItemSource
@@ -51,6 +51,14 @@ class Reporter(Protocol):
         """Read ``in_flight()`` (attempts on the wire) whenever the display redraws."""
 
     def advance(self, result: Result) -> None: ...
+
+
+@runtime_checkable
+class WritesEvents(Protocol):
+    """A fetcher that writes lines of its own between the records (``hx stream``'s events)."""
+
+    def attach(self, writer: RecordWriter) -> None:
+        """Write through ``writer``, the run's one writer of records, from now on."""
 
 
 Notify = Callable[[str], None]
@@ -100,9 +108,13 @@ class FetchInput:
 
 
 async def run_fetch(
-    job: BatchJob, fetch_input: FetchInput, progress: Reporter, notify: Notify
+    job: BatchJob,
+    fetch_input: FetchInput,
+    progress: Reporter,
+    notify: Notify,
+    fetcher: Fetcher = fetch,
 ) -> Outcome:
-    """``hx fetch``: the requests read from ``fetch_input``."""
+    """``hx fetch`` (``hx stream`` with its fetcher): the requests read from ``fetch_input``."""
     source = fetch_input.source
     stream = open_source(source)
     blocking = stream_is_blocking(stream)
@@ -112,7 +124,7 @@ async def run_fetch(
         if fetch_input.shard is not None:
             items = take_shard(items, fetch_input.shard)
         count_lines_of = None if blocking or fetch_input.shard else Path(source)
-        return await run_job(job, items, blocking, progress, notify, fetch, count_lines_of)
+        return await run_job(job, items, blocking, progress, notify, fetcher, count_lines_of)
 
 
 async def run_job(
@@ -131,6 +143,8 @@ async def run_job(
     """
     builder = SummaryBuilder()
     with RecordWriter(job.output_file, job.record_format) as writer:
+        if isinstance(fetcher, WritesEvents):
+            fetcher.attach(writer)
         # A request is journaled only once its record is out of hx's buffers.
         journal = FileJournal(job.journal, before_write=writer.flush) if job.journal else None
         try:
