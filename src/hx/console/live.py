@@ -156,9 +156,11 @@ def _join(fields: list[_Field]) -> Text:
 def progress_line(snap: Snapshot, width: int, unicode: bool = True) -> Text:
     """done/total and percent, in flight, req/s, ETA, elapsed; a bar in the room left."""
     if snap.total is not None:
-        done = Text(f"{count(snap.done)}/{count(snap.total)}", style="bold")
+        # Padded to their final widths, so that the fields do not shift as the counts grow.
+        total = count(snap.total)
+        done = Text(f"{count(snap.done):>{len(total)}}/{total}", style="bold")
         percent = 100 * snap.done / snap.total if snap.total else 100.0
-        fields = [_Field(done, 0), _Field(Text(f"{percent:.0f}%"), 4)]
+        fields = [_Field(done, 0), _Field(Text(f"{percent:3.0f}%"), 4)]
     else:
         fields = [_Field(Text(f"{count(snap.done)} done", style="bold"), 0)]
     if snap.in_flight is not None:
