@@ -1,4 +1,4 @@
-"""End-to-end tests of ``hx download`` against the loopback file server (tests/download_server.py).
+"""End-to-end tests of ``hx download`` against the loopback file server (support.download_server).
 
 The CLI runs in-process (typer's CliRunner) unless a process has to be killed mid-download;
 then it is a real ``python -m hx`` process, killed with SIGKILL. Every file lives under
@@ -7,64 +7,38 @@ tmp_path; every test checks the exit code, the records on stdout and the files o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from typer.testing import Result as CliResult
 
-from support import cli as cli_support
 from support.cli import records
 from support.download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
+from support.downloads import (
+    MiB,
+    hx,
+    kill_when,
+    only_record,
+    part_size,
+    plain_env,
+    serve_files,
+    sha256_of,
+)
+from support.process import HX
 
-MiB = 1 << 20
-HX = [sys.executable, "-m", "hx"]
 SAVED_LINE = re.compile(r"hx: saved (?P<path>.+) \([\d.,]+ (B|KiB|MiB|GiB) in [\d.]+ s, .+/s\)")
-# rich and NO_COLOR-style switches that could make stderr look like a terminal's.
-_COLOUR_ENV = ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE")
 
-
-@pytest.fixture
-def files() -> Iterator[DownloadServer]:
-    """A fresh file server per test: empty logs, every file at version 0, no throttle."""
-    with DownloadServer() as srv:
-        yield srv
-    if srv.errors:
-        pytest.fail(f"download server handler raised: {srv.errors!r}")
+files = pytest.fixture(serve_files)
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def hx(*args: str | Path, env: dict[str, str | None] | None = None) -> CliResult:
-    """``hx download ARGS`` in-process; never a traceback."""
-    return cli_support.hx("download", *args, env=env)
-
-
-def only_record(result: CliResult) -> dict[str, Any]:
-    recs = records(result)
-    assert len(recs) == 1, recs
-    return recs[0]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(MiB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def tree(root: Path) -> set[Path]:
@@ -73,56 +47,6 @@ def tree(root: Path) -> set[Path]:
 
 def ranged(served: list[Served]) -> list[Served]:
     return [entry for entry in served if entry.method == "GET" and entry.range is not None]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-def plain_env() -> dict[str, str]:
-    """The environment of a child hx: nothing that forces colour or a terminal."""
-    env = {k: v for k, v in os.environ.items() if k not in _COLOUR_ENV}
-    env.pop("HX_BASE_URL", None)
-    return env
-
-
-@contextlib.contextmanager
-def hx_process(*args: str | Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m hx download ARGS`` running; killed and reaped on the way out."""
-    with log.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [*HX, "download", *(str(a) for a in args)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env=plain_env(),
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-
-
-def kill_when(condition: Callable[[], bool], what: str, *args: str | Path, log: Path) -> None:
-    """Start hx, SIGKILL it once ``condition`` holds (it must still be running then)."""
-    with hx_process(*args, log=log) as proc:
-        wait_for(lambda: condition() or proc.poll() is not None, what)
-        assert proc.poll() is None, f"hx ended before it was killed: {log.read_text()}"
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-
-
-def part_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 # -- the server itself -----------------------------------------------------------
@@ -177,6 +101,7 @@ def test_killed_download_resumes_with_continue(files: DownloadServer, tmp_path: 
     rec = only_record(result)
     assert rec["ok"] is True
     assert (rec["bytes"], rec["resumed_from"]) == (size, killed_at)
+    assert rec["received"] == size - killed_at
     assert rec["sha256"] == sha256_of(dest / name) == file_sha256(name, size)
     resumes = ranged(files.served_for(name))
     assert [(s.range, s.if_range, s.status) for s in resumes] == [
@@ -198,7 +123,7 @@ def test_resume_when_server_ignores_range(files: DownloadServer, tmp_path: Path)
     result = hx("-C", "-d", dest, url)
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
-    assert (rec["ok"], rec["bytes"], rec["resumed_from"]) == (True, size, 0)
+    assert (rec["ok"], rec["bytes"], rec["resumed_from"], rec["received"]) == (True, size, 0, size)
     assert sha256_of(dest / name) == rec["sha256"] == file_sha256(name, size)
     # It asked for the rest, got the whole file (200) and started over.
     assert [s.status for s in ranged(files.served_for(name))] == [200]
@@ -219,7 +144,7 @@ def test_resume_after_the_file_changed(files: DownloadServer, tmp_path: Path) ->
     result = hx("-C", "-d", dest, url)
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
-    assert (rec["ok"], rec["bytes"], rec["resumed_from"]) == (True, size, 0)
+    assert (rec["ok"], rec["bytes"], rec["resumed_from"], rec["received"]) == (True, size, 0, size)
     assert sha256_of(dest / name) == file_sha256(name, size, version=1) != file_sha256(name, size)
     assert [(s.if_range, s.status) for s in ranged(files.served_for(name))] == [(old_tag, 200)]
     assert sorted(p.name for p in dest.iterdir()) == [name]
@@ -333,6 +258,8 @@ def test_continue_on_a_finished_file_is_a_success(files: DownloadServer, tmp_pat
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
     assert rec["ok"] is True and rec["error"] is None
+    # Nothing crossed the wire: the summary and the file's line show no made-up rate.
+    assert (rec["bytes"], rec["resumed_from"], rec["received"]) == (size, size, 0)
     assert rec["sha256"] == file_sha256(name, size)
     assert (dest / name).read_bytes() == file_bytes(name, size)
     assert (dest / name).stat().st_mtime_ns == before.st_mtime_ns
@@ -389,6 +316,8 @@ def test_checksum_mismatch_leaves_no_file(
     assert rec["ok"] is False
     assert rec["error"]["kind"] == "checksum"
     assert "mismatch" in rec["error"]["message"]
+    # The whole file came in and was thrown away: none of it is on disk.
+    assert (rec["received"], rec["bytes"], "path" in rec) == (200_000, 0, False)
     assert "checksum" in result.stderr
     assert list(dest.iterdir()) == []
 
@@ -462,6 +391,23 @@ def test_output_path_that_exists(files: DownloadServer, tmp_path: Path) -> None:
     assert replaced.exit_code == 0, replaced.stderr
     assert out.read_bytes() == file_bytes("x.bin", 4000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.bin"]
+
+
+def test_stream_is_accepted_and_changes_nothing(files: DownloadServer, tmp_path: Path) -> None:
+    # Downloads always stream to disk; --stream stays for the people who type it.
+    url = files.file_url("s.bin", size=3 * MiB)
+    plain = hx("-d", tmp_path / "plain", url)
+    streamed = hx("--stream", "-d", tmp_path / "streamed", url)
+    assert (plain.exit_code, streamed.exit_code) == (0, 0), streamed.stderr
+    timing = {"started_at", "elapsed_ms", "total_ms", "timings", "remote_port", "reused", "path"}
+    records_of = [
+        {k: v for k, v in only_record(result).items() if k not in timing}
+        for result in (plain, streamed)
+    ]
+    assert records_of[0] == records_of[1]
+    assert records_of[0]["bytes"] == records_of[0]["received"] == 3 * MiB
+    assert (tmp_path / "plain" / "s.bin").read_bytes() == file_bytes("s.bin", 3 * MiB)
+    assert (tmp_path / "streamed" / "s.bin").read_bytes() == file_bytes("s.bin", 3 * MiB)
 
 
 def test_output_dash_writes_the_body_to_stdout(files: DownloadServer, tmp_path: Path) -> None:
@@ -569,14 +515,15 @@ def test_transient_reset_resumes_within_the_run(
     result = hx("--retry-delay", "0", "-d", tmp_path, url)
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
+    # The run started from nothing and got every byte once: the retry asked for the rest.
     assert (rec["ok"], rec["attempts"], rec["bytes"]) == (True, 2, size)
-    assert 0 < rec["resumed_from"] <= MiB
+    assert (rec["resumed_from"], rec["received"]) == (0, size)
     assert sha256_of(tmp_path / name) == rec["sha256"] == file_sha256(name, size)
     if_range = files.etag(name) if validator == "etag" else last_modified(0)
-    assert [(s.range, s.if_range, s.status) for s in files.served_for(name)] == [
-        (None, None, 200),
-        (f"bytes={rec['resumed_from']}-", if_range, 206),
-    ]
+    first, retry = files.served_for(name)
+    assert (first.range, first.if_range, first.status) == (None, None, 200)
+    assert (retry.if_range, retry.status) == (if_range, 206)
+    assert 0 < int(str(retry.range).removeprefix("bytes=").removesuffix("-")) <= MiB
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
@@ -588,7 +535,7 @@ def test_transient_reset_in_a_segment_resumes_it(files: DownloadServer, tmp_path
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)
     assert (rec["ok"], rec["attempts"], rec["bytes"]) == (True, 2, size)
-    assert rec["resumed_from"] > 0
+    assert (rec["resumed_from"], rec["received"]) == (0, size)
     assert sha256_of(tmp_path / name) == rec["sha256"] == file_sha256(name, size)
     retried = ranged(files.served_for(name))[4:]  # after the first four segment GETs
     assert retried and all(s.if_range == files.etag(name) for s in retried)

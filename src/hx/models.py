@@ -155,7 +155,9 @@ class Result:
     skipped: bool = False
     """Not sent: the journal says an earlier run already did it."""
     resumed_from: int | None = None
-    """Downloads: the offset the transfer continued from (0 for a fresh start)."""
+    """Downloads: the offset this run continued from (0 for a fresh start)."""
+    received: int | None = None
+    """Downloads: bytes that crossed the wire this run (``bytes`` is the file on disk)."""
     stream: StreamStats | None = None
     """``hx stream``: events, their timing and how the stream ended."""
     retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
@@ -221,6 +223,8 @@ class Result:
             record["sha256"] = self.sha256
         if self.resumed_from is not None:
             record["resumed_from"] = self.resumed_from
+        if self.received is not None:
+            record["received"] = self.received
         if self.stream is not None:
             record["stream"] = _stream_record(self.stream)
         if self.skipped:

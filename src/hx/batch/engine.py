@@ -18,7 +18,7 @@ import dataclasses
 import datetime
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 
@@ -42,6 +42,15 @@ class Journal(Protocol):
 
     def previous(self, spec: RequestSpec) -> Result | None: ...
     def record(self, spec: RequestSpec, result: Result) -> None: ...
+
+
+@runtime_checkable
+class LeavesWork(Protocol):
+    """A fetcher whose attempt leaves work behind when it is cut short (a download's .part)."""
+
+    def left_behind(self, spec: RequestSpec, result: Result) -> Result:
+        """``result`` of the cut attempt, completed with what the attempt left behind."""
+        ...
 
 
 class _Host:
@@ -269,16 +278,19 @@ class Batch:
             try:
                 return await self._deadline_fetch(spec)
             except TimeoutError:
-                if self.stopping:
-                    return interrupted_result(
-                        spec, f"{self._stop_reason} while the request was running"
-                    )
-                limit = self._settings.max_time
-                message = f"the attempt took longer than --max-time {limit:g} s"
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                return failed_result(
-                    spec, ErrorInfo(ErrorKind.TIMEOUT, message), elapsed_ms=elapsed_ms
-                )
+                result = self._cut_short(spec, started)
+                if isinstance(self._fetcher, LeavesWork):
+                    result = self._fetcher.left_behind(spec, result)
+                return result
+
+    def _cut_short(self, spec: RequestSpec, started: float) -> Result:
+        """The result of an attempt cut by stop() or by ``max_time``."""
+        if self.stopping:
+            return interrupted_result(spec, f"{self._stop_reason} while the request was running")
+        limit = self._settings.max_time
+        message = f"the attempt took longer than --max-time {limit:g} s"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return failed_result(spec, ErrorInfo(ErrorKind.TIMEOUT, message), elapsed_ms=elapsed_ms)
 
     async def _deadline_fetch(self, spec: RequestSpec) -> Result:
         """Fetch under ``max_time``, a deadline that stop() can also bring forward."""

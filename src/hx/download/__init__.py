@@ -2,7 +2,9 @@
 
 Where things happen:
 
-``downloader``      the engine's fetcher: where each file goes, and its record
+``downloader``      the engine's fetcher: one call per attempt, one record per file
+``targets``         where each file goes: names reserved per run, in input order
+``tally``           a file's numbers over its attempts (resumed_from, received)
 ``transfer``        one attempt at one file: fresh, continued or complete, then verified
 ``split``           ``--split``: segments fetched side by side into one part
 ``segments``        the plan of segments (byte ranges) of a split file

@@ -1,13 +1,17 @@
 """The engine's fetcher for ``hx download``: one call is one attempt at one file.
 
-It chooses where each file goes and turns the outcome of a
-:class:`~hx.download.transfer.Transfer` into the file's record.
+It reserves where each file goes (hx.download.targets), keeps each file's
+numbers over its attempts (hx.download.tally) and turns the outcome of a
+:class:`~hx.download.transfer.Transfer` into the file's record: ``bytes`` is
+the file on disk (the ``.part`` of one not finished), ``received`` what
+crossed the wire this run, ``resumed_from`` the offset the run started at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -15,10 +19,12 @@ from hx.batch.ratelimit import RateLimiter
 from hx.download import responses
 from hx.download.failures import DownloadFailed
 from hx.download.options import DownloadOptions, Silent, TransferReporter
+from hx.download.state import PartFiles
+from hx.download.tally import Tally
+from hx.download.targets import Targets
 from hx.download.to_stdout import stream_to_stdout
 from hx.download.transfer import Saved, Transfer
 from hx.errors import ErrorKind
-from hx.filenames import download_name, unique_path
 from hx.models import ErrorInfo, RequestSpec, Result
 from hx.request.failures import classify
 from hx.request.fetch import result_for
@@ -36,16 +42,17 @@ class Downloader:
         self.options = options
         self._reporter = reporter or Silent()
         self._bandwidth = RateLimiter(options.limit_rate) if options.limit_rate else None
-        # Targets this run has started: a retry continues them even without -C.
-        self._started: dict[RequestSpec, Path] = {}
+        self._targets = Targets(options)
+        self._tallies: dict[RequestSpec, Tally] = {}
 
     async def __call__(
         self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     ) -> Result:
         started = time.perf_counter()
+        tally = self._tallies.setdefault(spec, Tally())
         status: int | None = None
         try:
-            saved = await self._download(client, spec, settings)
+            saved = await self._download(client, spec, settings, tally)
         except DownloadFailed as exc:
             error = ErrorInfo(exc.kind, str(exc))
             status = exc.status
@@ -54,6 +61,8 @@ class Downloader:
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             error = classify(exc)
         else:
+            del self._tallies[spec]
+            self._targets.finished(spec)
             return result_for(
                 spec,
                 saved.response,
@@ -63,7 +72,8 @@ class Downloader:
                 attempts=1,
                 path=str(saved.path),
                 sha256=saved.sha256,
-                resumed_from=saved.resumed_from,
+                resumed_from=tally.resumed_from,
+                received=tally.received,
             )
         finally:
             self._reporter.ended(id(spec))
@@ -74,48 +84,60 @@ class Downloader:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             error=error,
             attempts=1,
+            **_unfinished(tally),
         )
 
+    def left_behind(self, spec: RequestSpec, result: Result) -> Result:
+        """An attempt cut short (interrupted, --max-time): what it left on disk, and counts."""
+        tally = self._tallies.get(spec)
+        return result if tally is None else dataclasses.replace(result, **_unfinished(tally))
+
     async def _download(
-        self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
+        self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings, tally: Tally
     ) -> Saved:
         if self.options.to_stdout:
-            return await stream_to_stdout(client, spec, settings, self._bandwidth)
-        target = self._started.get(spec) or self._explicit_target(spec)
+            return await stream_to_stdout(client, spec, settings, self._bandwidth, tally)
         response: httpx.Response | None = None
-        if target is None:
-            # The name comes from the response (Content-Disposition, final URL).
+        if tally.target is None:
+            tally.target = self._targets.explicit(spec)
+        if tally.target is None:
+            # Reserved now, in the order downloads start; the response may rename it.
+            self._targets.from_url(spec)
             response = await responses.request(client, spec, settings)
             try:
-                target = self._derived_target(response)
+                tally.target = self._targets.from_response(spec, response)
             except BaseException:
                 await response.aclose()
                 raise
         transfer = Transfer(
-            client, spec, settings, self.options, target, self._reporter, self._bandwidth
+            client,
+            spec,
+            settings,
+            self.options,
+            tally.target,
+            tally,
+            self._reporter,
+            self._bandwidth,
         )
         if (
             response is not None
             and self.options.resume
-            and (target.exists() or transfer.parts.resumable(spec.url) is not None)
+            and (tally.target.exists() or transfer.parts.resumable(spec.url) is not None)
         ):
             await response.aclose()  # a ranged request follows instead
             response = None
-        self._started[spec] = target
         try:
             return await transfer.run(response)
         finally:
             if response is not None:
                 await response.aclose()
 
-    def _explicit_target(self, spec: RequestSpec) -> Path | None:
-        if spec.output is None:
-            return None
-        path = Path(spec.output)
-        return path if path.is_absolute() else self.options.directory / path
 
-    def _derived_target(self, response: httpx.Response) -> Path:
-        name = download_name(response.headers.get("content-disposition"), str(response.url))
-        if self.options.overwrite or self.options.resume:
-            return self.options.directory / name
-        return unique_path(self.options.directory, name)
+def _unfinished(tally: Tally) -> dict[str, Any]:
+    """The record's fields for a file not saved: its part if this run wrote one, the counts."""
+    fields: dict[str, Any] = {"resumed_from": tally.resumed_from, "received": tally.received}
+    if tally.target is not None and tally.owns_part:
+        parts = PartFiles(tally.target)
+        if parts.data_path.exists():
+            fields.update(path=str(parts.data_path), bytes=parts.held())
+    return fields

@@ -28,11 +28,10 @@ _SAVE_EVERY = 2 << 20
 """A segment's progress is saved to the state file every 2 MiB it advances."""
 
 
-async def fetch_segments(transfer: Transfer, state: PartState) -> None:
-    """Fetch every segment of ``state`` not yet complete into the transfer's part."""
+async def fetch_segments(transfer: Transfer, fd: int, state: PartState) -> None:
+    """Fetch every segment of ``state`` not yet complete into the part open as ``fd``."""
     assert state.segments is not None and state.size is not None
     parts = transfer.parts
-    fd = parts.open()
     try:
         os.ftruncate(fd, state.size)
         parts.save(state)
@@ -46,7 +45,6 @@ async def fetch_segments(transfer: Transfer, state: PartState) -> None:
     except* Exception as group_error:
         raise group_error.exceptions[0] from None
     finally:
-        os.close(fd)
         if parts.state_path.exists():
             parts.save(state)  # even when cancelled: the next run resumes each segment
 
@@ -78,7 +76,7 @@ async def _fetch_segment(transfer: Transfer, fd: int, segment: Segment, state: P
                 if writer.position + len(chunk) > end + 1:
                     raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
                 await writer.write(chunk)
-                transfer.reporter.transferred(transfer.key, len(chunk))
+                transfer.received(len(chunk))
                 if segment.done - saved_at >= _SAVE_EVERY:
                     transfer.parts.save(state)
                     saved_at = segment.done

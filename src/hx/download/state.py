@@ -15,11 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hx.download.segments import Segment
+from hx.download.segments import Segment, downloaded
 
 PART_SUFFIX = ".part"
 STATE_SUFFIX = ".part.hx"
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+# Never through a symlink someone planted where the part goes.
+_WRITE_FLAGS = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 def url_hash(url: str) -> str:
@@ -82,9 +83,23 @@ class PartFiles:
     def size(self) -> int:
         return self.data_path.stat().st_size
 
+    def held(self) -> int:
+        """Bytes of the file the part holds (a split part's segments: it is preallocated)."""
+        state = self.load()
+        if state is not None and state.segments is not None:
+            return downloaded(state.segments)
+        try:
+            return self.size()
+        except FileNotFoundError:
+            return 0
+
+    def create(self) -> int:
+        """A new part, for writing; FileExistsError if there is one (O_EXCL)."""
+        return os.open(self.data_path, _WRITE_FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+
     def open(self) -> int:
-        """A file descriptor for writing the part (never through a symlink)."""
-        return os.open(self.data_path, _OPEN_FLAGS, 0o644)
+        """The existing part, for writing."""
+        return os.open(self.data_path, _WRITE_FLAGS)
 
     def commit(self) -> None:
         """Rename the finished part over the target and forget its state."""

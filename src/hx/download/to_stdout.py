@@ -11,6 +11,7 @@ import httpx
 from hx.batch.ratelimit import RateLimiter
 from hx.download import responses
 from hx.download.failures import DownloadFailed
+from hx.download.tally import Tally
 from hx.download.transfer import Saved
 from hx.errors import ErrorKind
 from hx.models import RequestSpec
@@ -22,6 +23,7 @@ async def stream_to_stdout(
     spec: RequestSpec,
     settings: Settings,
     bandwidth: RateLimiter | None,
+    tally: Tally,
 ) -> Saved:
     """Write the body to stdout; the result's path is ``-``."""
     response = await responses.request(client, spec, settings)
@@ -31,8 +33,10 @@ async def stream_to_stdout(
         digest = hashlib.sha256()
         size = 0
         out = sys.stdout.buffer
+        tally.starts_at(0)
         async for chunk in responses.body(response, bandwidth):
             size += len(chunk)
+            tally.received += len(chunk)
             if settings.max_size is not None and size > settings.max_size:
                 raise DownloadFailed(ErrorKind.TOO_LARGE, "body exceeds --max-size")
             out.write(chunk)
@@ -40,4 +44,4 @@ async def stream_to_stdout(
         out.flush()
     finally:
         await response.aclose()
-    return Saved(Path("-"), size, digest.hexdigest(), 0, response)
+    return Saved(Path("-"), size, digest.hexdigest(), response)

@@ -1,7 +1,8 @@
 """One attempt at one file: fresh, continued, split or already complete, then verified.
 
 The bytes go to ``NAME.part`` (hx.download.state) and only a complete file
-whose digest matches is renamed to ``NAME``.
+whose digest matches is renamed to ``NAME``. A part this run did not start is
+created exclusively (O_EXCL): no two downloads ever write one part.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hx.download.failures import DownloadFailed
 from hx.download.options import DownloadOptions, TransferReporter
 from hx.download.segments import downloaded, plan, worth_splitting
 from hx.download.state import PartFiles, PartState, url_hash
+from hx.download.tally import Tally
 from hx.download.writer import writing
 from hx.errors import ErrorKind
 from hx.models import RequestSpec
@@ -32,12 +34,11 @@ from hx.settings import Settings
 
 @dataclasses.dataclass(frozen=True)
 class Saved:
-    """A file in place: where, how large, its sha256, and the offset the attempt began at."""
+    """A file in place: where, how large, and its sha256."""
 
     path: Path
     size: int
     sha256: str
-    resumed_from: int
     response: httpx.Response | None
 
 
@@ -50,6 +51,8 @@ class Transfer:
     settings: Settings
     options: DownloadOptions
     target: Path
+    tally: Tally
+    """The file's numbers over this run's attempts; this attempt adds to them."""
     reporter: TransferReporter
     bandwidth: RateLimiter | None
 
@@ -71,9 +74,9 @@ class Transfer:
                     ErrorKind.EXISTS,
                     f"{self.target} exists (--overwrite replaces it, -C resumes it)",
                 )
-        state = self.parts.resumable(self.spec.url)
+        state = self._resumable()
         if state is not None and state.segments is not None:
-            return await self._split(state)
+            return await self._split(state, continuing=True)
         offset = self.parts.size() if state is not None else 0
         if response is not None:
             return await self._from_response(response, offset)
@@ -90,7 +93,8 @@ class Transfer:
         status = response.status_code
         if status == 416 and offset > 0:
             if _unsatisfied_length(response) == offset:  # the part already holds everything
-                return self._finish(offset, response, resumed_from=offset)
+                self.tally.starts_at(offset)
+                return self._finish(offset, response)
             raise DownloadFailed(ErrorKind.HTTP_STATUS, "416 Range Not Satisfiable", status)
         if status == 206:
             try:
@@ -112,44 +116,85 @@ class Transfer:
         ):
             await response.aclose()
             segments = plan(total, self.options.split)
-            return await self._split(
-                PartState(url_hash(self.spec.url), validator, total, segments), response
-            )
-        self.parts.save(PartState(url_hash(self.spec.url), validator, total))
-        self.reporter.started(self.key, self.target.name, total, offset)
+            state = PartState(url_hash(self.spec.url), validator, total, segments)
+            return await self._split(state, continuing=False, first=response)
         digests = FileDigests(self.spec.checksum)
         if offset:
             digests.feed_file(self.parts.data_path, offset)
-        await self._stream(response, offset, digests)
-        return self._finish(total, response, offset, digests)
-
-    async def _stream(self, response: httpx.Response, offset: int, digests: FileDigests) -> None:
-        """Write the body into the part from ``offset`` on."""
-        fd = self.parts.open()
-        too_large = False
+        fd = self._open_part(continuing=offset > 0)
         try:
-            os.ftruncate(fd, offset)
-            async with writing(fd, offset, digests.hashers) as writer:
-                limit = self.settings.max_size
-                async for chunk in responses.body(response, self.bandwidth):
-                    if limit is not None and writer.position + len(chunk) > limit:
-                        too_large = True
-                        break
-                    await writer.write(chunk)
-                    self.reporter.transferred(self.key, len(chunk))
+            self.parts.save(PartState(url_hash(self.spec.url), validator, total))
+            self.reporter.started(self.key, self.target.name, total, offset)
+            self.tally.starts_at(offset)
+            await self._stream(fd, response, offset, digests)
         finally:
             os.close(fd)
+        return self._finish(total, response, digests)
+
+    def received(self, count: int) -> None:
+        """``count`` more bytes of the body came in."""
+        self.tally.received += count
+        self.reporter.transferred(self.key, count)
+
+    async def _stream(
+        self, fd: int, response: httpx.Response, offset: int, digests: FileDigests
+    ) -> None:
+        """Write the body into the part from ``offset`` on."""
+        too_large = False
+        os.ftruncate(fd, offset)
+        async with writing(fd, offset, digests.hashers) as writer:
+            limit = self.settings.max_size
+            async for chunk in responses.body(response, self.bandwidth):
+                if limit is not None and writer.position + len(chunk) > limit:
+                    too_large = True
+                    break
+                await writer.write(chunk)
+                self.received(len(chunk))
         if too_large:
             self.parts.discard()
             raise DownloadFailed(
                 ErrorKind.TOO_LARGE, f"body exceeds --max-size {self.settings.max_size} bytes"
             )
 
-    async def _split(self, state: PartState, first: httpx.Response | None = None) -> Saved:
+    async def _split(
+        self, state: PartState, continuing: bool, first: httpx.Response | None = None
+    ) -> Saved:
         assert state.segments is not None and state.size is not None
-        done_before = downloaded(state.segments)
-        await split.fetch_segments(self, state)
-        return self._finish(state.size, first, resumed_from=done_before)
+        fd = self._open_part(continuing)
+        try:
+            self.tally.starts_at(downloaded(state.segments))
+            await split.fetch_segments(self, fd, state)
+        finally:
+            os.close(fd)
+        return self._finish(state.size, first)
+
+    def _resumable(self) -> PartState | None:
+        """The part's state if this attempt continues the part: -C, or a retry of this run."""
+        if not (self.options.resume or self.tally.owns_part):
+            return None
+        return self.parts.resumable(self.spec.url)
+
+    def _open_part(self, continuing: bool) -> int:
+        """The part, for writing: one this run owns or continues, else a new one, exclusively.
+
+        A part left by an earlier run is replaced with -C (its bytes do not
+        fit) or --overwrite; without them it is not ours to touch.
+        """
+        if continuing or self.tally.owns_part:
+            fd = self.parts.open()
+        else:
+            if self.options.resume or self.options.overwrite:
+                self.parts.discard()
+            try:
+                fd = self.parts.create()
+            except FileExistsError:
+                raise DownloadFailed(
+                    ErrorKind.EXISTS,
+                    f"{self.parts.data_path} exists: another download is writing it, or"
+                    " an earlier one left it (-C resumes it, --overwrite replaces it)",
+                ) from None
+        self.tally.owns_part = True
+        return fd
 
     async def _confirm_complete(self) -> Saved:
         """-C on a finished file: the server's 416 (or same length) says it is complete."""
@@ -162,7 +207,8 @@ class Transfer:
                 digests = FileDigests(self.spec.checksum)
                 digests.feed_file(self.target, size)
                 _check(digests)
-                return Saved(self.target, size, digests.sha256, size, response)
+                self.tally.starts_at(size)
+                return Saved(self.target, size, digests.sha256, response)
         finally:
             await response.aclose()
         raise DownloadFailed(
@@ -175,7 +221,6 @@ class Transfer:
         self,
         expected_size: int | None,
         response: httpx.Response | None,
-        resumed_from: int,
         digests: FileDigests | None = None,
     ) -> Saved:
         """Verify the part, then rename it into place and drop its state.
@@ -196,7 +241,7 @@ class Transfer:
         if self.target.exists() and not self.options.overwrite and not self.options.resume:
             raise DownloadFailed(ErrorKind.EXISTS, f"{self.target} appeared while downloading")
         self.parts.commit()
-        return Saved(self.target, actual, digests.sha256, resumed_from, response)
+        return Saved(self.target, actual, digests.sha256, response)
 
 
 def _unsatisfied_length(response: httpx.Response) -> int | None:

@@ -357,9 +357,8 @@ def _host(url: str) -> str:
 
 def received_bytes(result: Result) -> int:
     """Bytes over the wire for ``result`` this run (a resumed file: only what was fetched)."""
-    received: int | None = getattr(result, "received", None)
-    if received is not None:
-        return received
+    if result.received is not None:
+        return result.received
     return result.bytes - (result.resumed_from or 0)
 
 
