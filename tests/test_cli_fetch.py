@@ -637,6 +637,7 @@ def test_redirects_followed_by_default(server: TestServer, tmp_path: Path) -> No
     assert (rec["status"], rec["ok"]) == (200, True)
     assert rec["url"] == server.url("/redirect/3")
     assert rec["final_url"] == server.url("/redirect/0")
+    assert rec["redirects"] == 3
 
 
 def test_no_follow_redirects(server: TestServer, tmp_path: Path) -> None:
@@ -646,6 +647,7 @@ def test_no_follow_redirects(server: TestServer, tmp_path: Path) -> None:
     [rec] = records(result)
     assert (rec["status"], rec["ok"], rec["error"]) == (302, True, None)
     assert rec["final_url"] == server.url("/redirect/3")
+    assert rec["redirects"] == 0
 
 
 def test_too_many_redirects(server: TestServer, tmp_path: Path) -> None:

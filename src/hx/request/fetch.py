@@ -57,6 +57,7 @@ def result_for(spec: RequestSpec, response: httpx.Response | None = None, **fiel
             "http_version": response.http_version,
             "final_url": redact_url(str(response.url)),
             "content_type": response.headers.get("content-type"),
+            "redirects": response.extensions.get(redirects.REDIRECTS, 0),
             **fields,
         }
     return Result(

@@ -23,6 +23,10 @@ _SHOWN_LOCATION = 300
 """Characters of a refused Location a message shows (a data: URL can fill a head)."""
 
 
+REDIRECTS = "hx.redirects"
+"""The final response's extension that says how many redirects led to it."""
+
+
 class RedirectRefused(Exception):
     """A redirect hx will not follow (another scheme, a bad Location, a downgrade to http)."""
 
@@ -52,6 +56,8 @@ async def send(
         # auth=None: credentials were for the first request; httpx already
         # carried Authorization over if (and only if) the origin is the same.
         response = await client.send(next_request, stream=True, follow_redirects=False, auth=None)
+    if hops:
+        response.extensions[REDIRECTS] = hops
     return response
 
 
