@@ -158,11 +158,22 @@ class RawStreamServer(HostileServer):
             await _send_chunked(writer, [b'{"a": "\xff"}\ncaf\xc3\xa9\n\xc3\n{"ok": 1}\n'])
         elif case == "cr-only":
             await _send_chunked(writer, [b"data: a\rdata: b\r", b"\rdata: c\r\r"])
+        elif case == "drip":
+            await self._drip(writer, query)
         elif case == "stall":
             writer.write(b"%x\r\n%b\r\n" % (len(b"data: one\n\n"), b"data: one\n\n"))
             await writer.drain()
             await asyncio.Event().wait()
         return True
+
+    async def _drip(self, writer: asyncio.StreamWriter, query: dict[str, str]) -> None:
+        n, first, gap = int(query["n"]), float(query["first"]), float(query["gap"])
+        sse = query.get("type") == "text/event-stream"
+        async for i in _ticks(n, first, gap):
+            line = b"id: %d\ndata: %d\n\n" % (i, i) if sse else b'{"n": %d}\n' % i
+            writer.write(b"%x\r\n%b\r\n" % (len(line), line))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
 
 
 def _long_line(size: int) -> Iterator[bytes]:
@@ -170,5 +181,6 @@ def _long_line(size: int) -> Iterator[bytes]:
     block = b"x" * MIB
     for _ in range(size // MIB):
         yield block
-    yield b"x" * (size % MIB)
+    if size % MIB:
+        yield b"x" * (size % MIB)  # an empty chunk would end the body
     yield b"\n\ndata: after\n\n"

@@ -10,10 +10,7 @@ rest of it is skipped as it arrives, never buffered: memory stays within
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
-
-_ENDING = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,11 +42,23 @@ class LineSplitter:
             return
         start = 1 if self._after_cr and data[:1] == b"\n" else 0
         self._after_cr = False
-        for ending in _ENDING.finditer(data, start):
-            yield from self._take(data[start : ending.start()], ended=True)
-            start = ending.end()
-            if ending.group() == b"\r" and start == len(data):
-                self._after_cr = True
+        # bytes.find (memchr) rather than a regex: a 1 GB line is skipped at memory speed.
+        lf, cr = data.find(b"\n", start), data.find(b"\r", start)
+        while lf >= 0 or cr >= 0:
+            if cr < 0 or 0 <= lf < cr:
+                end, next_start = lf, lf + 1
+                lf = data.find(b"\n", next_start)
+            else:
+                end = cr
+                next_start = cr + 1
+                if next_start == len(data):
+                    self._after_cr = True  # an LF may open the next chunk
+                elif data[next_start] == 0x0A:
+                    next_start += 1
+                    lf = data.find(b"\n", next_start)
+                cr = data.find(b"\r", next_start)
+            yield from self._take(data[start:end], ended=True)
+            start = next_start
         yield from self._take(data[start:], ended=False)
 
     def finish(self) -> Iterator[Piece]:
