@@ -209,6 +209,21 @@ def test_cr_only_line_ends(raw: RawStreamServer, tmp_path: Path) -> None:
     assert [e["data"] for e in split(records(result))[0]] == ["a\nb", "c"]
 
 
+def test_a_gzip_stream_is_decoded_as_it_arrives(raw: RawStreamServer, tmp_path: Path) -> None:
+    result = stream(tmp_path, raw.url("/raw?case=gzip&type=text/event-stream"))
+    events, (final,) = split(records(result))
+    assert [e["data"] for e in events] == ["a", "b"]
+    assert final["bytes"] == len(b"data: a\n\ndata: b\n\n")
+
+
+def test_streams_over_http2(streams: StreamServer, tmp_path: Path) -> None:
+    url = streams.h2c_url("/sse?n=3")
+    result = stream(tmp_path, url, url, args=("--http2-prior-knowledge",))
+    assert result.exit_code == 0, result.stderr
+    events, finals = split(records(result))
+    assert len(events) == 6 and {final["http_version"] for final in finals} == {"HTTP/2"}
+
+
 def test_events_only_and_no_events(streams: StreamServer, tmp_path: Path) -> None:
     url = streams.url("/ndjson?n=2")
     only = records(stream(tmp_path, url, args=("--events-only",)))

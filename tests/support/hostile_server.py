@@ -129,7 +129,8 @@ class HostileServer(Service):
         self._server = asyncio.run_coroutine_threadsafe(
             # A backlog for the 1,000 streams of tests/test_stream_load.py opened at once
             # (asyncio's 100 would drop SYNs, and the client retries them a second later).
-            asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024), self._loop
+            asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024),
+            self._loop,
         ).result()
         self.port = self._server.sockets[0].getsockname()[1]
         return self

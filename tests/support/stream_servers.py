@@ -30,6 +30,11 @@ hostile streams: ``/raw?case=C&type=T`` sends case C with Content-Type T
 ``bad-utf8``          ``{"a": "\\xff"}``, ``caf\\xc3\\xa9``, ``\\xc3``, ``{"ok": 1}``, LF-ended
 ``cr-only``           ``data: a\\rdata: b\\r\\rdata: c\\r\\r`` (CR line ends only)
 ``stall``             ``data: one\\n\\n``, then nothing, connection open
+``drip&n=N&first=S&gap=S``
+                      N events timed as ``/sse`` (``id: i``, ``data: i`` with
+                      ``type=text/event-stream``, else ``{"n": i}`` lines)
+``gzip``              ``Content-Encoding: gzip``: ``data: a\\n\\n`` and ``data: b\\n\\n``,
+                      each compressed and flushed in a chunk of its own
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -148,8 +154,11 @@ class RawStreamServer(HostileServer):
 
     async def _raw(self, writer: asyncio.StreamWriter, query: dict[str, str]) -> bool:
         content_type = query.get("type", "text/plain")
-        writer.write(_head("200 OK", f"Content-Type: {content_type}", "Transfer-Encoding: chunked"))
         case = query["case"]
+        headers = [f"Content-Type: {content_type}", "Transfer-Encoding: chunked"]
+        if case == "gzip":
+            headers.append("Content-Encoding: gzip")
+        writer.write(_head("200 OK", *headers))
         if case == "long-line":
             await _send_chunked(writer, _long_line(int(query["size"])))
         elif case == "endless-line":
@@ -158,6 +167,11 @@ class RawStreamServer(HostileServer):
             await _send_chunked(writer, [b'{"a": "\xff"}\ncaf\xc3\xa9\n\xc3\n{"ok": 1}\n'])
         elif case == "cr-only":
             await _send_chunked(writer, [b"data: a\rdata: b\r", b"\rdata: c\r\r"])
+        elif case == "gzip":
+            packer = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+            pieces = [packer.compress(b"data: a\n\n") + packer.flush(zlib.Z_SYNC_FLUSH)]
+            pieces.append(packer.compress(b"data: b\n\n") + packer.flush())
+            await _send_chunked(writer, pieces)
         elif case == "drip":
             await self._drip(writer, query)
         elif case == "stall":
