@@ -9,7 +9,8 @@ The engine is a library: build :class:`Settings`, read request specs with
             print(result.to_record())
 
 :class:`Batch` with an :class:`ItemSource` gives control over stopping,
-journaling and the fetcher (a :class:`Downloader` saves files instead).
+journaling and the fetcher (a :class:`Downloader` saves files instead; a
+:class:`StreamFetcher` follows streams, an event record per event).
 
 Names are imported on first use, so ``hx --version`` does not load httpx.
 """
@@ -42,6 +43,8 @@ _EXPORTS = {
     "RetryPolicy": "hx.settings",
     "Settings": "hx.settings",
     "StatusSet": "hx.values",
+    "StreamFetcher": "hx.stream.fetcher",
+    "StreamOptions": "hx.stream.options",
     "Summary": "hx.run.summary",
     "SummaryBuilder": "hx.run.summary",
     "Timeouts": "hx.settings",
@@ -74,6 +77,8 @@ __all__ = [
     "RetryPolicy",
     "Settings",
     "StatusSet",
+    "StreamFetcher",
+    "StreamOptions",
     "Summary",
     "SummaryBuilder",
     "Timeouts",
@@ -117,4 +122,6 @@ if TYPE_CHECKING:
         Timeouts,
         TlsOptions,
     )
+    from hx.stream.fetcher import StreamFetcher
+    from hx.stream.options import StreamOptions
     from hx.values import StatusSet
