@@ -184,9 +184,10 @@ def download(
         ok=ok,
         status=200 if ok else None,
         elapsed_ms=ms,
-        bytes=size if ok else 0,
-        path=path if ok else None,
-        resumed_from=resumed_from if ok else None,
+        bytes=size,
+        received=size - (resumed_from or 0),
+        path=path,
+        resumed_from=resumed_from,
         error=None if ok else ErrorInfo(ErrorKind.CONNECT, "connection refused"),
     )
 
@@ -211,13 +212,13 @@ def test_download_summary_is_about_files_and_bytes() -> None:
     builder = SummaryBuilder(get_time=lambda: next(clock))
     builder.add(download("a.iso", 8 * 2**20, 3000.0))
     builder.add(download("b.iso", 4 * 2**20, 2000.0, resumed_from=2**20))
-    builder.add(download("c.iso", 0, 5.0, ok=False))
+    builder.add(download("c.iso", 2**20, 5.0, resumed_from=None, ok=False))  # a .part left
     out = io.StringIO()
     print_download_summary(Console(file=out), builder.build())
     assert out.getvalue().splitlines() == [
         "hx: 3 files in 4.00 s: 2 saved, 1 failed",
         "  saved:    12.0 MiB",
-        "  received: 11.0 MiB at 2.8 MiB/s",
+        "  received: 12.0 MiB at 3.0 MiB/s",
         "  resumed:  1 file from an earlier .part",
         "  errors:   connect 1",
     ]

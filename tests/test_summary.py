@@ -271,6 +271,7 @@ def test_to_dict_is_json_serialisable_and_exact() -> None:
             }
         ],
         "received": 13,
+        "ok_bytes": 10,
         "resumed": 0,
         "phases_ms": {},
         "requests_per_second": 2.4,
@@ -380,7 +381,9 @@ def test_received_counts_only_what_crossed_the_wire() -> None:
         result(True, 200, size=1000),
         result(True, 206, size=1000, resumed_from=600),
         result(True, 200, size=500, resumed_from=0),
+        result(False, None, ErrorKind.CONNECT, size=300),  # a .part left for -C
     ]
     summary = build(results, elapsed=2.0).build()
-    assert (summary.bytes, summary.received, summary.resumed) == (2500, 1900, 1)
-    assert summary.bytes_per_second == 950.0
+    assert (summary.bytes, summary.ok_bytes) == (2800, 2500)
+    assert (summary.received, summary.resumed) == (2200, 1)
+    assert summary.bytes_per_second == 1100.0

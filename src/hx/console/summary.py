@@ -64,7 +64,7 @@ def print_download_summary(console: Console, summary: Summary) -> None:
     )
     say(console, head, style="bold", wrap=console.is_terminal)
     _skipped_line(console, summary)
-    _line(console, "saved", size(summary.bytes))
+    _line(console, "saved", size(summary.ok_bytes))
     received = f"{size(summary.received)} at {bytes_rate(summary.bytes_per_second)}"
     _line(console, "received", received)
     if summary.resumed:

@@ -188,6 +188,8 @@ class Summary:
     """Busiest hosts first; ``other`` (if any) last."""
     received: int = 0
     """Bytes that crossed the wire this run: a resumed download counts only its rest."""
+    ok_bytes: int = 0
+    """Bytes of the successful results: for downloads, the files saved (no ``.part`` left)."""
     resumed: int = 0
     """Downloads that continued an earlier ``.part`` instead of starting again."""
     phases_ms: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
@@ -248,6 +250,7 @@ class SummaryBuilder:
         self.ok = 0
         self.skipped = 0
         self.bytes = 0
+        self._ok_bytes = 0
         self._received = 0
         self._resumed = 0
         self._by_code: Counter[int] = Counter()
@@ -268,6 +271,8 @@ class SummaryBuilder:
             self.skipped += 1
             return
         self.bytes += result.bytes
+        if result.ok:
+            self._ok_bytes += result.bytes
         self._received += received_bytes(result)
         self._resumed += bool(result.resumed_from)
         if result.status is not None:
@@ -334,6 +339,7 @@ class SummaryBuilder:
             slowest=[slow for _ms, _seq, slow in sorted(self._slowest, key=_slowest_first)],
             hosts=self._host_stats(),
             received=self._received,
+            ok_bytes=self._ok_bytes,
             resumed=self._resumed,
         )
 
