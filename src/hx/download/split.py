@@ -75,8 +75,8 @@ async def _fetch_segment(transfer: Transfer, fd: int, segment: Segment, state: P
             async for chunk in responses.body(response, transfer.bandwidth):
                 if writer.position + len(chunk) > end + 1:
                     raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
+                transfer.received(len(chunk))  # before the write, as in Transfer
                 await writer.write(chunk)
-                transfer.received(len(chunk))
                 if segment.done - saved_at >= _SAVE_EVERY:
                     transfer.parts.save(state)
                     saved_at = segment.done

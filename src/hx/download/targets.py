@@ -2,10 +2,12 @@
 
 A name from the request URL is reserved at the download's first attempt,
 before any response, so downloads whose URLs end in the same name are
-numbered in input order: ``f.bin``, ``f.bin.1``, ... A response may still
-name the file otherwise (Content-Disposition, a redirect); that name is
-reserved when the response arrives. Without ``--overwrite`` or ``-C`` a name
-taken on disk (the file or its ``.part``) is skipped too, as wget does.
+numbered in the order they start: ``f.bin``, ``f.bin.1``, ... That is input
+order, unless a host's limit (--per-host, a pause it asked for) holds an
+earlier download back. A response may still name the file otherwise
+(Content-Disposition, a redirect); that name is reserved when it arrives.
+Without ``--overwrite`` or ``-C`` a name taken on disk (the file or its
+``.part``) is skipped too, as wget does.
 """
 
 from __future__ import annotations

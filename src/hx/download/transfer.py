@@ -148,8 +148,10 @@ class Transfer:
                 if limit is not None and writer.position + len(chunk) > limit:
                     too_large = True
                     break
-                await writer.write(chunk)
+                # Counted before the write: once given to the writer, the chunk is
+                # written even if the download is cancelled while it waits.
                 self.received(len(chunk))
+                await writer.write(chunk)
         if too_large:
             self.parts.discard()
             raise DownloadFailed(
