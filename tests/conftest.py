@@ -6,10 +6,11 @@ import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
+from support.cli import RouteServer, isolate
 from support.fault_server import Blackhole, FaultServer
 from support.proxy_servers import ProxyProcess
 from support.server import TestServer
@@ -18,8 +19,14 @@ from support.tls_servers import AsgiServer, Certificates, server_context
 if TYPE_CHECKING:
     import trustme
 
+# Each keeps ``errors``: what its handlers raised.
+ServerT = TypeVar("ServerT", TestServer, AsgiServer)
 
-def _fail_on_handler_errors(srv: TestServer) -> None:
+
+def _serving(srv: ServerT) -> Iterator[ServerT]:
+    """Run ``srv`` for a fixture; a handler that raised fails the test that used it."""
+    with srv:
+        yield srv
     if srv.errors:
         pytest.fail(f"test server handler raised: {srv.errors!r}")
 
@@ -27,17 +34,25 @@ def _fail_on_handler_errors(srv: TestServer) -> None:
 @pytest.fixture(scope="session")
 def server() -> Iterator[TestServer]:
     """One plain-HTTP server on 127.0.0.1 for the whole session (shared request log)."""
-    with TestServer() as srv:
-        yield srv
-    _fail_on_handler_errors(srv)
+    yield from _serving(TestServer())
 
 
 @pytest.fixture
 def fresh_server() -> Iterator[TestServer]:
     """A new plain-HTTP server per test: empty ``requests`` log, ``connections == 0``."""
-    with TestServer() as srv:
-        yield srv
-    _fail_on_handler_errors(srv)
+    yield from _serving(TestServer())
+
+
+@pytest.fixture
+def route_server() -> Iterator[RouteServer]:
+    """A new TestServer per test with the routes of support.cli.RouteServer (gauge, secrets)."""
+    yield from _serving(RouteServer())
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No HX_* or proxy variables; an empty ``$XDG_CONFIG_HOME``, returned (support.cli)."""
+    return isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -52,9 +67,7 @@ def refused_url() -> str:
 @pytest.fixture
 def fault_server() -> Iterator[FaultServer]:
     """A new fault-injecting server per test (support/fault_server.py): fresh counters and log."""
-    with FaultServer() as srv:
-        yield srv
-    _fail_on_handler_errors(srv)
+    yield from _serving(FaultServer())
 
 
 @pytest.fixture
@@ -93,9 +106,7 @@ def tls_server(tls_ca: trustme.CA) -> Iterator[TestServer]:
     """An HTTPS server on 127.0.0.1 with a cert for 127.0.0.1/localhost from ``tls_ca``."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    with TestServer(ssl_context=ctx) as srv:
-        yield srv
-    _fail_on_handler_errors(srv)
+    yield from _serving(TestServer(ssl_context=ctx))
 
 
 @pytest.fixture(scope="session")
@@ -104,19 +115,12 @@ def tls_certs(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> C
     return Certificates(tls_ca, tmp_path_factory.mktemp("certs"))
 
 
-def _fail_on_asgi_errors(srv: AsgiServer) -> None:
-    if srv.errors:
-        pytest.fail(f"ASGI test server raised: {srv.errors!r}")
-
-
 @pytest.fixture(scope="session")
 def h2_server(tls_certs: Certificates) -> Iterator[AsgiServer]:
     """hypercorn on 127.0.0.1 (tests/support/tls_servers.py): HTTPS with h2 and http/1.1 by ALPN,
     cert for 127.0.0.1/localhost from ``tls_ca``; ``h2c_url()`` is its cleartext port."""
     context = server_context(tls_certs.server, alpn=["h2", "http/1.1"])
-    with AsgiServer(context) as srv:
-        yield srv
-    _fail_on_asgi_errors(srv)
+    yield from _serving(AsgiServer(context))
 
 
 @pytest.fixture(scope="session")

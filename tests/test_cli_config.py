@@ -7,27 +7,24 @@ sees in flight at once, and whether --max-size fails a body.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hx.cli import app
-from support.cli import RouteServer, assert_usage_error, hx, isolate, records
+from support.cli import RouteServer, assert_usage_error, hx, records
 from support.server import TestServer
 
 
 @pytest.fixture(autouse=True)
-def config_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def config_home(isolated: Path) -> Path:
     """``$XDG_CONFIG_HOME``; ``config_home / "hx/config.toml"`` is the default config file."""
-    return isolate(monkeypatch, tmp_path)
+    return isolated
 
 
 @pytest.fixture
-def gauge() -> Iterator[RouteServer]:
-    with RouteServer() as srv:
-        yield srv
-    assert not srv.errors
+def gauge(route_server: RouteServer) -> RouteServer:
+    return route_server
 
 
 def default_config(config_home: Path, text: str) -> Path:

@@ -110,6 +110,7 @@ def count_lines(path: Path) -> int:
 TRANSIENT_FAULTS = ("reset-before", "reset-mid", "short-body", "503", "429", "close")
 
 
+@pytest.mark.slow
 def test_2000_requests_with_30_percent_transient_faults_all_succeed(
     fault_server: FaultServer, tmp_path: Path
 ) -> None:
@@ -153,6 +154,7 @@ def test_2000_requests_with_30_percent_transient_faults_all_succeed(
 # -- Done when: Retry-After pauses one host, others carry on ---------------------------
 
 
+@pytest.mark.slow
 def test_retry_after_pauses_new_requests_to_that_host_only(
     timed_fault_server: TimedFaultServer, timed_server: TimedServer, tmp_path: Path
 ) -> None:
@@ -179,6 +181,7 @@ def test_retry_after_pauses_new_requests_to_that_host_only(
     assert max(served) > throttled_at + 1.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/429?after=1", "/429-date?after=1"], ids=["seconds", "date"])
 def test_retry_after_in_both_forms_is_honoured(
     timed_fault_server: TimedFaultServer, tmp_path: Path, path: str
@@ -198,6 +201,7 @@ def test_retry_after_in_both_forms_is_honoured(
 # -- Done when: --rate 50/s with -c 100 over 300 requests takes 6 s ------------------
 
 
+@pytest.mark.slow
 def test_rate_limit_holds_under_high_concurrency(timed_server: TimedServer, tmp_path: Path) -> None:
     urls = [timed_server.url(f"/status/200?i={i}") for i in range(300)]
     run = hx_fetch(write_lines(tmp_path / "urls.txt", urls), "--rate", "50/s", "-c", "100")
@@ -217,6 +221,7 @@ def test_rate_limit_holds_under_high_concurrency(timed_server: TimedServer, tmp_
 # -- Done when: killed mid-batch, re-run with the journal ------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGKILL, -9)], ids=["INT", "KILL"]
 )
@@ -471,6 +476,7 @@ def test_refused_port_fails_as_connect_after_all_retries(
 # -- SIGTERM ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigterm_mid_body_exits_143_with_interrupted_records(
     fault_server: FaultServer, tmp_path: Path
 ) -> None:
@@ -511,6 +517,7 @@ def test_sigterm_mid_body_exits_143_with_interrupted_records(
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_elapsed_is_the_final_attempt_and_total_includes_the_waits(
     fault_server: FaultServer, tmp_path: Path
 ) -> None:

@@ -140,7 +140,7 @@ def test_bombs_without_max_size_decode_to_the_end_in_flat_memory(
     _decoded_in_flat_memory(hostile, f"/{route}?size={size}", size, tmp_path)
 
 
-@pytest.mark.slow
+@pytest.mark.huge
 @pytest.mark.parametrize(("route", "size"), [("bomb", 10 * GIB), ("stacked-bomb", 4 * GIB)])
 def test_full_size_bombs_without_max_size_decode_in_flat_memory(
     hostile: HostileServer, tmp_path: Path, route: str, size: int

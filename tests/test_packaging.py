@@ -92,10 +92,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     shutil.rmtree(work)
 
 
+@pytest.mark.slow
 def test_build_leaves_working_tree_alone(built: Built) -> None:
     assert {path.name for path in ROOT.iterdir()} == built.checkout_before
 
 
+@pytest.mark.slow
 def test_wheel_contents(built: Built) -> None:
     with zipfile.ZipFile(built.wheel) as wheel:
         names = set(wheel.namelist())
@@ -112,6 +114,7 @@ def test_wheel_contents(built: Built) -> None:
     assert "hx = hx._entry:main" in entry_points
 
 
+@pytest.mark.slow
 def test_sdist_contents(built: Built) -> None:
     top = f"hx-{__version__}"
     with tarfile.open(built.sdist) as sdist:
@@ -126,6 +129,7 @@ def test_sdist_contents(built: Built) -> None:
     assert f"\nVersion: {__version__}\n" in pkg_info
 
 
+@pytest.mark.slow
 def test_wheel_installs_and_runs_in_fresh_venv(built: Built, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv)

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +23,6 @@ from support.cli import (
     RouteServer,
     assert_usage_error,
     hx,
-    isolate,
     records,
 )
 from support.server import TestServer, expected_text
@@ -57,18 +55,14 @@ def assert_no_secret(text: str, where: str = "") -> None:
         assert secret not in text, (secret, where, text[:2000])
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.fixture
-def secrets_server() -> Iterator[RouteServer]:
+def secrets_server(route_server: RouteServer) -> RouteServer:
     """Sends COOKIE in Set-Cookie (``/login``) and in every header of ``/secrets``."""
-    with RouteServer() as srv:
-        srv.cookie_value = COOKIE
-        yield srv
-    assert not srv.errors
+    route_server.cookie_value = COOKIE
+    return route_server
 
 
 def with_password(url: str) -> str:

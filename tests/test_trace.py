@@ -9,12 +9,11 @@ import base64
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.cli import RouteServer, hx, isolate, records
+from support.cli import RouteServer, hx, records
 from support.fault_server import FaultServer
 from support.server import TestServer
 
@@ -32,17 +31,13 @@ STATUS_LINE = re.compile(ID + r"< HTTP/1\.1 (?P<status>\d{3}) [A-Za-z ]+")
 HOP = re.compile(ID + r"> (?P<method>[A-Z]+) (?P<url>\S+)")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.fixture
-def login_server() -> Iterator[RouteServer]:
-    with RouteServer() as srv:
-        srv.cookie_value = "trace-cookie-secret"
-        yield srv
-    assert not srv.errors
+def login_server(route_server: RouteServer) -> RouteServer:
+    route_server.cookie_value = "trace-cookie-secret"
+    return route_server
 
 
 def parse(pattern: re.Pattern[str], line: str) -> re.Match[str]:

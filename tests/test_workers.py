@@ -7,6 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from support.cli import hx, records, write_lines
 from support.process import HX, hx_env, wait_for
 from support.server import TestServer
@@ -48,6 +50,7 @@ def test_bad_shard_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_workers_merge_every_record_once_in_order(server: TestServer, tmp_path: Path) -> None:
     urls = [server.url(f"/status/{404 if i % 10 == 0 else 200}?{i}") for i in range(300)]
     source = write_urls(tmp_path / "urls.txt", urls)
