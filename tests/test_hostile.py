@@ -300,3 +300,53 @@ def test_retry_after_beyond_retry_max_time_fails_at_once(
     assert record["status"] == 503
     assert "--retry-max-time" in record["error"]["message"], record
     assert batch.seconds < 10
+
+
+# -- downloads: the same bounded decoding ----------------------------------------------
+
+
+def download(
+    server: HostileServer, path: str, *options: str, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """``hx download`` of one hostile URL into tmp_path/dl; (the process, its peak RSS MiB)."""
+    peak_file = tmp_path / "peak"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("HX_") and not name.lower().endswith("_proxy")
+    }
+    command = [sys.executable, "-c", _MEASURED, str(peak_file), sys.executable, "-m", "hx"]
+    proc = subprocess.run(
+        [*command, "--no-config", "download", server.url(path), "-d", str(tmp_path / "dl")]
+        + ["-q", "--retries", "0", *options],
+        capture_output=True,
+        env={**env, "NO_COLOR": "1"},
+        timeout=120,
+        check=False,
+    )
+    assert b"Traceback" not in proc.stderr, proc.stderr
+    return proc, int(peak_file.read_text()) / 1024
+
+
+@pytest.mark.parametrize("route", [f"/stacked-bomb?size={4 * GIB}", f"/bomb?size={10 * GIB}"])
+def test_a_download_of_a_bomb_stops_at_max_size_in_flat_memory(
+    hostile: HostileServer, tmp_path: Path, route: str
+) -> None:
+    proc, peak_mb = download(hostile, route, "--max-size", "10M", tmp_path=tmp_path)
+    assert proc.returncode == 4, proc.stderr
+    [record] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert record["error"]["kind"] == "too_large", record
+    assert peak_mb < PEAK_RSS_MB
+
+
+def test_a_compressed_download_is_saved_decoded_in_flat_memory(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
+    size = 256 * MIB
+    proc, peak_mb = download(hostile, f"/stacked-bomb?size={size}", tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    [record] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert (record["ok"], record["bytes"]) == (True, size), record
+    saved = Path(record["path"])
+    assert saved.stat().st_size == size
+    assert peak_mb < PEAK_RSS_MB

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +12,7 @@ from hx.download.failures import DownloadFailed
 from hx.errors import ErrorKind
 from hx.models import RequestSpec
 from hx.request import redirects
+from hx.request.decoding import decoded_chunks
 from hx.settings import Settings
 
 
@@ -35,11 +37,17 @@ async def request(
 
 
 async def body(response: httpx.Response, bandwidth: RateLimiter | None) -> AsyncIterator[bytes]:
-    """The decoded body, at most as fast as ``bandwidth`` allows."""
-    async for chunk in response.aiter_bytes():
-        if bandwidth is not None:
-            await bandwidth.acquire(len(chunk))
-        yield chunk
+    """The decoded body, at most as fast as ``bandwidth`` allows.
+
+    Decoded in bounded steps (hx.request.decoding): a compressed file that
+    expands a thousandfold streams to disk like any other; the callers check
+    --max-size against what is on disk.
+    """
+    async with contextlib.aclosing(decoded_chunks(response)) as chunks:
+        async for chunk in chunks:
+            if bandwidth is not None:
+                await bandwidth.acquire(len(chunk))
+            yield chunk
 
 
 def file_length(response: httpx.Response) -> int | None:
