@@ -160,3 +160,25 @@ def parse_header(text: str) -> Header:
         # Not quoting the text: a malformed "Cookie sid=..." is still a secret.
         raise LineError("expected 'Name: value' (no ':' found)")
     return Header(*check_header(name.strip(), value.strip()))
+
+
+DIGEST_ALGORITHMS = {"sha256": 64, "sha512": 128, "sha1": 40, "md5": 32}
+"""Hex digits in each algorithm's digest (downloads' --sha256, --checksum, "sha256")."""
+
+
+def parse_checksum(text: str) -> tuple[str, str]:
+    """``"sha256=ab12..."`` as ``("sha256", "ab12...")``; ValueError says what is wrong."""
+    algorithm, sep, digest = text.partition("=")
+    if not sep:
+        raise ValueError(f"expected ALGO=HEX, got {text!r}")
+    return check_digest(algorithm.strip().lower(), digest.strip())
+
+
+def check_digest(algorithm: str, digest: str) -> tuple[str, str]:
+    """``(algorithm, lower-case hex digest)`` once both are valid; ValueError says why not."""
+    if algorithm not in DIGEST_ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algorithm!r} (use {', '.join(DIGEST_ALGORITHMS)})")
+    digest = digest.lower()
+    if len(digest) != DIGEST_ALGORITHMS[algorithm] or not set(digest) <= set(string.hexdigits):
+        raise ValueError(f"a {algorithm} digest is {DIGEST_ALGORITHMS[algorithm]} hex digits")
+    return algorithm, digest

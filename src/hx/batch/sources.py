@@ -22,13 +22,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, RequestSpec
 from hx.redact import redact_url
 from hx.request.urls import check_target
 from hx.settings import Pairs
-from hx.values import TOKEN_CHARS, Shard, check_header
+from hx.values import TOKEN_CHARS, Shard, check_digest, check_header, parse_checksum
 
 InputFormat = Literal["auto", "urls", "ndjson"]
 

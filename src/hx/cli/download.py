@@ -11,9 +11,8 @@ import typer
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.help import HelpCommand
 from hx.cli.options import FILES, INPUT, LIMITS, NetworkOptions, option, with_options
-from hx.download.checksums import check_digest, parse_checksum
 from hx.errors import ExitCode, UsageError
-from hx.values import parse_size
+from hx.values import check_digest, parse_checksum, parse_size
 
 if TYPE_CHECKING:
     from hx.models import InputItem, RequestSpec
