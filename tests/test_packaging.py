@@ -106,6 +106,8 @@ def test_wheel_contents(built: Built) -> None:
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
 
     assert {"hx/__init__.py", "hx/__main__.py", "hx/py.typed", "hx/cli/__init__.py"} <= names
+    assert f"{info}/licenses/LICENSE" in names
+    assert "\nLicense-Expression: MIT\n" in metadata
     assert {name.split("/")[0] for name in names} == {"hx", info}  # no tests, no bench
     assert f"\nVersion: {__version__}\n" in metadata
     assert "\nName: hx\n" in metadata
@@ -123,7 +125,13 @@ def test_sdist_contents(built: Built) -> None:
         assert member is not None
         pkg_info = member.read().decode()
 
-    expected = {"pyproject.toml", "README.md", "src/hx/py.typed", "src/hx/cli/__init__.py"}
+    expected = {
+        "pyproject.toml",
+        "README.md",
+        "LICENSE",
+        "src/hx/py.typed",
+        "src/hx/cli/__init__.py",
+    }
     expected |= {"man/hx.1", "completions/hx.bash", "completions/_hx", "completions/hx.fish"}
     assert {f"{top}/{name}" for name in expected} <= names
     assert f"\nVersion: {__version__}\n" in pkg_info
