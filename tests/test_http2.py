@@ -16,7 +16,7 @@ from hpack import NeverIndexedHeaderTuple
 
 from hx.net.http1 import Http1Transport
 from hx.net.http2 import Http2Transport
-from support.h2_server import H2Server, Header, Peer, Stream, hold, ok, slow
+from support.h2_server import H2Server, Handler, Header, Peer, Stream, hold, ok, slow
 from support.http1_server import OK, ScriptedServer
 from support.tls_servers import Certificates, server_context
 from support.transport import HEADER_INJECTIONS, body_parts
@@ -332,6 +332,64 @@ def test_the_pool_timeout_is_a_deadline_not_reset_by_each_wake_up() -> None:
 
 
 # -- failures ------------------------------------------------------------------
+
+
+def interim(*statuses: bytes, then: bool = True) -> Handler:
+    """A handler that sends 1xx heads with these statuses, then (if ``then``) 200 "ok"."""
+
+    async def answer(peer: Peer, stream: Stream) -> None:
+        await stream.complete.wait()
+        peer.h2.config.validate_outbound_headers = False  # h2 would refuse some of these
+        for status in statuses:
+            peer.h2.send_headers(stream.id, [(b":status", status)])
+        if then:
+            await peer.respond(stream, b"ok")
+        peer.flush()
+
+    return answer
+
+
+def test_interim_responses_are_skipped() -> None:
+    async def main() -> None:
+        async with H2Server(interim(b"100", b"103")) as server, client() as http:
+            response = await http.get(server.url())
+        assert (response.status_code, response.content) == (200, b"ok")
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("then", [False, True], ids=["alone", "with-the-final-response"])
+@pytest.mark.parametrize("status", [b"101", b"1xx", b"1"])
+def test_101_or_a_malformed_interim_status_fails_the_stream(status: bytes, then: bool) -> None:
+    async def main() -> None:
+        async with H2Server(interim(status, then=then)) as server, client() as http:
+            with pytest.raises(httpx.RemoteProtocolError) as caught:
+                await http.get(server.url())
+            assert str(caught.value) == f"invalid :status {status!r} in an interim response"
+            if not then:  # the stream is still open: hx resets it
+                await until(lambda: server.streams[0].reset_code is not None)
+                assert server.streams[0].reset_code == ErrorCodes.PROTOCOL_ERROR
+            server.handler = ok
+            assert (await http.get(server.url())).content == b"ok"  # the connection lives on
+        assert [len(peer.streams) for peer in server.peers] == [2]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("status", [b"000", b"099", b"600", b"999", b"20", b"2000", b"abc"])
+def test_a_status_outside_100_599_fails_the_request(status: bytes) -> None:
+    async def answer(peer: Peer, stream: Stream) -> None:
+        await stream.complete.wait()
+        peer.h2.config.validate_outbound_headers = False
+        peer.h2.send_headers(stream.id, [(b":status", status)], end_stream=True)
+        peer.flush()
+
+    async def main() -> None:
+        async with H2Server(answer) as server, client() as http:
+            with pytest.raises(httpx.RemoteProtocolError, match="invalid :status"):
+                await http.get(server.url())
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("after_head", [False, True], ids=["before-head", "mid-body"])

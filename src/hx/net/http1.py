@@ -21,14 +21,7 @@ from typing import cast
 
 import httpx
 
-from hx.net.http1_parser import (
-    MAX_HEAD,
-    ChunkedDecoder,
-    ProtocolError,
-    ResponseHead,
-    find_head_end,
-    parse_head,
-)
+from hx.net.http1_parser import ProtocolError, ResponseHead, ResponseReader
 from hx.net.http1_state import ENDED, READING, Event, State, advance
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
@@ -128,9 +121,9 @@ class Http1Transport(Pool["_Connection"]):
 class _Connection(PooledConnection):
     """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
 
-    The response head is parsed in ``data_received``; body bytes are queued,
-    without copying, until the response stream takes them. Reading from the
-    socket pauses while more than _HIGH_WATER bytes wait.
+    What arrives goes to a ResponseReader (hx.net.http1_parser); body bytes are
+    queued, without copying, until the response stream takes them. Reading
+    from the socket pauses while more than _HIGH_WATER bytes wait.
     """
 
     def __init__(self, origin: Origin) -> None:
@@ -144,14 +137,10 @@ class _Connection(PooledConnection):
         self._reading_paused = False
         # The exchange in progress.
         self._request: httpx.Request | None = None
-        self._head_buffer = bytearray()
-        self._head: ResponseHead | None = None
+        self._reader = ResponseReader(self._queue)
         self._error: httpx.RequestError | None = None
         self._body: deque[bytes] = deque()
         self._buffered = 0
-        self._received = 0
-        self._remaining: int | None = None  # Content-Length bytes still to come
-        self._chunks: ChunkedDecoder | None = None
 
     # -- state -----------------------------------------------------------------
 
@@ -177,20 +166,17 @@ class _Connection(PooledConnection):
         """Send ``request`` and wait for the response head (1xx responses skipped)."""
         self._start(request)
         await self._send(request, timeouts.get("write"))
-        while self._head is None:
+        while (head := self._reader.head) is None:
             await self.wait_body(timeouts.get("read"))
-        return self._head
+        return head
 
     def _start(self, request: httpx.Request) -> None:
         self._to(Event.SEND)
         self._request = request
-        self._head_buffer.clear()
-        self._head = None
+        self._reader.start(request.method.encode("ascii"))
         self._error = None
         self._body.clear()
-        self._buffered = self._received = 0
-        self._remaining = None
-        self._chunks = None
+        self._buffered = 0
 
     async def _send(self, request: httpx.Request, timeout: float | None) -> None:
         headers = request.headers.raw
@@ -232,7 +218,7 @@ class _Connection(PooledConnection):
     async def _write(self, data: bytes, request: httpx.Request, timeout: float | None) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
-            if self._head is not None:
+            if self._reader.head is not None:
                 return  # the server answered early and closed; read its answer
             raise self._error or httpx.WriteError("connection closed", request=request)
         transport.write(data)
@@ -286,86 +272,27 @@ class _Connection(PooledConnection):
         if self.state not in READING:
             self._to(Event.SPOIL)  # unasked-for bytes: this connection cannot be trusted
             return
+        reader = self._reader
         try:
-            if self._head is None:
-                data = self._receive_head(data)
-                if self._head is None:
-                    return
-            if data:
-                self._receive_body(data)
+            reader.feed(data)
         except ProtocolError as exc:
             self._fail(httpx.RemoteProtocolError(str(exc)))
             self.close()
-
-    def _receive_head(self, data: bytes) -> bytes:
-        """Collect the head; once it is complete, parse it and return what follows it."""
-        buffer = self._head_buffer
-        searched = len(buffer)
-        buffer += data
-        while True:
-            end = find_head_end(buffer, searched)
-            if end < 0:
-                if len(buffer) > MAX_HEAD:
-                    raise ProtocolError(f"response head larger than {MAX_HEAD} bytes")
-                return b""
-            method = self._request.method.encode("ascii") if self._request else b"GET"
-            head = parse_head(bytes(buffer[:end]), method)
-            del buffer[:end]
-            if 100 <= head.status < 200:
-                if head.status == 101:
-                    raise ProtocolError("unexpected 101 Switching Protocols")
-                searched = 0  # an interim response (100 Continue, 103 Early Hints)
-                continue
-            self._head = head
-            self._to(Event.HEAD)
-            rest = bytes(buffer)
-            buffer.clear()
-            if head.chunked:
-                self._chunks = ChunkedDecoder()
-            else:
-                self._remaining = head.length
-                if head.length == 0:
-                    self._end(clean=True)
-            self._wake()
-            return rest
-
-    def _receive_body(self, data: bytes) -> None:
-        if self.state is not State.RECEIVING_BODY:
-            self._to(Event.SPOIL)  # bytes after the end of the response
             return
-        if self._chunks is not None:
-            pieces = self._chunks.feed(data)
-            for piece in pieces:
-                self._queue(piece)
-            if self._chunks.done:
-                self._end(clean=not self._chunks.extra)
-        elif self._remaining is None:
-            self._queue(data)  # the body runs until the server closes
-        else:
-            clean = len(data) <= self._remaining  # more than Content-Length: not reusable
-            if not clean:
-                data = data[: self._remaining]
-            self._remaining -= len(data)
-            self._queue(data)
-            if not self._remaining:
-                self._end(clean)
+        if reader.head is None:
+            return
+        if self.state is State.AWAITING_HEAD:
+            self._to(Event.HEAD)
+        if reader.ended:
+            self._to(Event.END if reader.reusable else Event.END_LAST)
         self._wake()
 
     def _queue(self, piece: bytes) -> None:
-        if not piece:
-            return
         self._body.append(piece)
         self._buffered += len(piece)
-        self._received += len(piece)
         if self._buffered > _HIGH_WATER and not self._reading_paused and self.transport:
             self._reading_paused = True
             self.transport.pause_reading()
-
-    def _end(self, clean: bool) -> None:
-        """The body has ended; ``clean``: its framing leaves the connection in step."""
-        head = self._head
-        reusable = clean and head is not None and head.keep_alive
-        self._to(Event.END if reusable else Event.END_LAST)
 
     def _fail(self, error: httpx.RequestError) -> None:
         if self._request is not None:
@@ -389,28 +316,18 @@ class _Connection(PooledConnection):
         if self.state not in READING:
             self._to(Event.SPOIL)
             return
-        head = self._head
         if exc is not None:
             error: httpx.RequestError = httpx.ReadError(str(exc) or type(exc).__name__)
             error.__cause__ = exc
-        elif head is None:
-            error = httpx.RemoteProtocolError("Server disconnected without sending a response.")
-        elif self._chunks is not None:
-            error = httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body: "
-                "incomplete chunked read"
-            )
-        elif self._remaining is not None:
-            expected = self._received + self._remaining
-            error = httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body: "
-                f"received {self._received} bytes, expected {expected}"
-            )
-        else:
-            self._end(clean=False)  # a body delimited by the close has ended
-            self._wake()
+            self._fail(error)
             return
-        self._fail(error)
+        try:
+            self._reader.feed_eof()
+        except ProtocolError as cut_short:
+            self._fail(httpx.RemoteProtocolError(str(cut_short)))
+            return
+        self._to(Event.END_LAST)  # a body delimited by the close has ended
+        self._wake()
 
     def pause_writing(self) -> None:
         self._writing_paused = True

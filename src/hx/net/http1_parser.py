@@ -4,16 +4,17 @@ No I/O here: hx.net.http1 feeds a ``ResponseReader`` what the socket delivers.
 The rules are RFC 9112's, applied the way curl applies them, and checked
 against h11 and llhttp (tests/test_http1_fuzz.py):
 
-- strict where a mistake would run two messages together: Content-Length,
+- refused where a mistake would run two messages together: Content-Length,
   Transfer-Encoding and chunk sizes are exact (no vertical tab taken for a
-  space, no empty or folded Transfer-Encoding, no space before a chunk size),
-  a status outside 100-599, a bare CR or a NUL is refused, and so is a head
-  over MAX_HEAD bytes however it arrives;
-- lenient where servers commonly stray and nothing can be misread: bare LF
-  line ends in the head, no reason phrase, folded header lines;
-- in between, accepted but the connection is not reused afterwards: control
-  bytes in header values, bare LF or a space after the size in chunked
-  framing, bytes after the end of the response.
+  space, no empty or folded Transfer-Encoding, no space before a chunk size,
+  no trailer that is not a header line); so are a status outside 100-599, a
+  bare CR or a NUL, and a head over MAX_HEAD bytes however it arrives;
+- read, but the connection is not reused afterwards, where curl reads what h11
+  or llhttp refuses: bare LF line ends, folded header lines, control bytes in
+  the reason phrase or header values, a list of equal Content-Lengths, a
+  transfer coding besides chunked or an empty list element, a space after a
+  chunk size, a Connection trailer, bytes after the end of the response;
+- read as any parser does: no reason phrase, HTTP/1.0 keep-alive.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _MAX_CHUNK_LINE = 4096
 _MAX_TRAILERS = 64 * 1024
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\x00\r]*))?")
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 # A field value as RFC 9110 5.5 has it (no control bytes but HTAB) ...
 _HEADER_LINES = re.compile(
@@ -89,7 +90,7 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     minor, status, reason = match.group(1), int(match.group(2)), match.group(3) or b""
     if not 100 <= status <= 599:
         raise ProtocolError(f"invalid status code {match.group(2).decode()}")
-    headers, lax = _parse_headers(head[first_end + 1 :])
+    headers, folded = _parse_headers(head[first_end + 1 :])
     version = b"HTTP/1.1" if minor == b"1" else b"HTTP/1.0"
 
     framing: dict[bytes, list[bytes]] = {_CONNECTION: [], _TRANSFER_ENCODING: [], _LENGTH: []}
@@ -99,36 +100,46 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
             values.append(value)
     connection = _tokens(framing[_CONNECTION])
     keep_alive = b"close" not in connection if minor == b"1" else b"keep-alive" in connection
-    keep_alive = keep_alive and not lax
-    length: int | None
+    # Both are checked even where they do not apply (HEAD, 204, 304, 1xx).
+    codings = _codings(framing[_TRANSFER_ENCODING])
+    lengths = framing[_LENGTH]
+    length = _content_length(lengths)
+    # What curl reads but h11 or llhttp refuses: read, but the connection is not reused.
+    doubtful = (
+        folded
+        or head.count(b"\r\n") != head.count(b"\n")  # bare LF line ends
+        or _CONTROL.search(reason) is not None
+        or any(_CONTROL.search(value) for _, value in headers)
+        or len(lengths) > 1
+        or b"," in b"".join(lengths)  # a list of (equal) lengths
+        or codings not in ([], [b"chunked"])  # other codings, or empty list elements
+    )
     chunked = False
     if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
         length = 0
-    elif framing[_TRANSFER_ENCODING]:
-        codings = _codings(framing[_TRANSFER_ENCODING])
+    elif codings:
         # Transfer-Encoding wins over Content-Length; a server sending both, or
         # sending it in HTTP/1.0, is not trusted with the connection afterwards
         # (RFC 9112 6.1, 6.3).
-        chunked = codings[-1] == b"chunked"
+        chunked = [coding for coding in codings if coding][-1] == b"chunked"
         length = None
-        if not chunked or framing[_LENGTH] or minor == b"0":
+        if not chunked or lengths or minor == b"0":
             keep_alive = False
-    else:
-        length = _content_length(framing[_LENGTH])
-        if length is None:
-            keep_alive = False  # the body runs until the server closes
+    elif length is None:
+        keep_alive = False  # the body runs until the server closes
+    keep_alive = keep_alive and not doubtful
     return ResponseHead(status, reason, version, headers, length, chunked, keep_alive)
 
 
 def _parse_headers(block: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
     """The header lines of a head, then its blank line, as ``(name, value)`` pairs;
-    and whether any value holds control bytes (accepted, but the connection is not
-    reused)."""
+    and whether any line was folded."""
     headers: list[tuple[bytes, bytes]] = _HEADER_LINES.findall(block)
     if len(headers) == block.count(b"\n") - 1:
         return headers, False  # every line is a plain "name: value"
     # Folded lines, control bytes, or a line that is not a header: line by line.
     headers = []
+    folded = False
     for raw in block.split(b"\n"):
         line = raw.removesuffix(b"\r")
         if not line:
@@ -143,37 +154,36 @@ def _parse_headers(block: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
             if name.lower() in _FRAMING:
                 raise ProtocolError(f"folded {name.decode()} header")
             headers[-1] = (name, value + b" " + line.strip(b" \t"))
+            folded = True
             continue
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid header line {_show(line)}")
         headers.append((match.group(1), match.group(2)))
-    lax = any(_CONTROL.search(value) for _, value in headers)
-    return headers, lax
-
-
-def _elements(values: list[bytes]) -> list[bytes]:
-    """The elements of a comma-separated list header, trimmed of spaces and tabs only."""
-    return [
-        element for value in values for item in value.split(b",") if (element := item.strip(b" \t"))
-    ]
+    return headers, folded
 
 
 def _tokens(values: list[bytes]) -> list[bytes]:
     """The comma-separated tokens of a header's values, lower-cased, in order."""
-    return [element.lower() for element in _elements(values)]
+    return [
+        token.lower()
+        for value in values
+        for item in value.split(b",")
+        if (token := item.strip(b" \t"))
+    ]
 
 
 def _codings(values: list[bytes]) -> list[bytes]:
-    """The transfer codings of Transfer-Encoding values, lower-cased: at least one, each a
+    """The elements of Transfer-Encoding values, lower-cased, empty ones too (RFC 9110
+    5.6.1 allows them): none without the header, else at least one coding, each a
     token (parameters, which no coding hx knows takes, are not)."""
-    codings = _tokens(values)
-    if not codings:
+    items = [item.strip(b" \t").lower() for value in values for item in value.split(b",")]
+    if values and not any(items):
         raise ProtocolError("empty Transfer-Encoding")
-    for coding in codings:
-        if _CODING.fullmatch(coding) is None:
+    for coding in items:
+        if coding and _CODING.fullmatch(coding) is None:
             raise ProtocolError(f"invalid Transfer-Encoding {_show(coding)}")
-    return codings
+    return items
 
 
 def _content_length(values: list[bytes]) -> int | None:
@@ -203,8 +213,8 @@ class ChunkedDecoder:
     def __init__(self) -> None:
         self.done = False
         self.clean = True
-        """No bare LF, no space after a chunk size, no bytes after the end: the framing
-        leaves no doubt where the next response would start."""
+        """No bare LF, no space after a chunk size, no control byte or Connection field in
+        the trailers, no bytes after the end: nothing puts the next response in doubt."""
         self._remaining = 0  # data bytes left in the current chunk
         self._line = b""  # an incomplete size, chunk-end or trailer line
         self._state = self._size_line
@@ -266,7 +276,8 @@ class ChunkedDecoder:
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid trailer line {_show(line)}")
-        if _CONTROL.search(match.group(2)):
+        # Connection has no place in trailers, but llhttp honours a "close" there.
+        if _CONTROL.search(match.group(2)) or match.group(1).lower() == _CONNECTION:
             self.clean = False
 
 

@@ -521,6 +521,8 @@ class _Connection(PooledConnection):
             if stream is not None:
                 stream.headers = event.headers
                 stream.wake()
+        elif isinstance(event, h2.events.InformationalResponseReceived):
+            self._interim(event.stream_id, event.headers)
         elif isinstance(event, h2.events.DataReceived):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
@@ -555,6 +557,23 @@ class _Connection(PooledConnection):
                         f"server closed the connection (GOAWAY {code}) before this request"
                     )
                     stream.wake()
+
+    def _interim(self, stream_id: int, headers: list[tuple[bytes, bytes]]) -> None:
+        """A 1xx response is skipped, except 101, which HTTP/2 has no use for (RFC 9113
+        8.6): that one, like a malformed :status, fails the stream (RFC 9113 8.1.1)."""
+        status = next((value for name, value in headers if name == b":status"), b"")
+        stream = self._streams.get(stream_id)
+        if stream is None or (status != b"101" and _valid_status(status)):
+            return
+        stream.error = httpx.RemoteProtocolError(
+            f"invalid :status {status[:20]!r} in an interim response"
+        )
+        del self._streams[stream_id]  # what else arrives on it is not this request's
+        try:
+            self._h2.reset_stream(stream_id, h2.errors.ErrorCodes.PROTOCOL_ERROR)
+        except h2.exceptions.ProtocolError:
+            pass  # the rest of the response came in the same read: the stream is closed
+        stream.wake()
 
     def _break(self, error: httpx.RequestError) -> None:
         """The connection is unusable: every stream still waiting fails with ``error``."""
@@ -661,11 +680,16 @@ def _split_status(
             status = value
         elif not name.startswith(b":"):
             regular.append((name, value))
-    if not (len(status) == 3 and status.isdigit()):
+    if not _valid_status(status):
         raise httpx.RemoteProtocolError(
             f"invalid :status {status[:20]!r} in the response", request=request
         )
     return int(status), regular
+
+
+def _valid_status(status: bytes) -> bool:
+    """Three digits, 100-599 (RFC 9110 15)."""
+    return len(status) == 3 and status.isdigit() and b"100" <= status <= b"599"
 
 
 def _has_bytes(request: httpx.Request) -> bool:
