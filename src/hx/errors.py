@@ -90,6 +90,11 @@ class ErrorKind(enum.StrEnum):
     """The body grew past --max-size."""
     INTERRUPTED = "interrupted"
     """hx was stopped before this request finished."""
+    NOT_STARTED = "not_started"
+    """Never sent: ``--fail-fast`` had seen enough failures before its turn came."""
+    ASSERTION = "assertion"
+    """The response came but fails an ``--expect-*``, ``--max-latency`` or
+    ``--min-cert-days`` check (or the line's ``expect``)."""
     INTERNAL = "internal"
     """hx failed while handling this request (a bug, or memory ran out); the batch went on."""
 

@@ -7,12 +7,47 @@ result, once made, is what gets written.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Literal
 
 import httpx
 
 from hx.errors import ErrorKind
 from hx.settings import Pairs
+
+JsonPath = tuple[str | int, ...]
+"""Object keys and array indexes, from the top of a JSON document down (hx.monitor.json_path)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class JsonExpectation:
+    """``--expect-json PATH=VALUE``: the value at ``path`` must equal ``value``."""
+
+    text: str
+    """The path as written, for messages."""
+    path: JsonPath
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Expectations:
+    """What a response must show besides an OK status; hx.monitor.assertions checks it.
+
+    From ``--expect-*``, ``--max-latency`` and ``--min-cert-days``, and from an
+    input line's ``expect`` object, whose keys replace the command line's.
+    """
+
+    body: re.Pattern[str] | None = None
+    headers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    """(lower-case name, pattern a value must match)."""
+    json: tuple[JsonExpectation, ...] = ()
+    max_latency_ms: float | None = None
+    min_cert_days: int | None = None
+
+    def __bool__(self) -> bool:
+        """Whether there is anything to check."""
+        limits = (self.max_latency_ms, self.min_cert_days)
+        return self.body is not None or bool(self.headers or self.json) or limits != (None, None)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +76,8 @@ class RequestSpec:
     """Downloads: where to save the file (relative to the target directory)."""
     checksum: tuple[str, str] | None = None
     """Downloads: ``(algorithm, hex digest)`` the file must match."""
+    expect: Expectations | None = dataclasses.field(default=None, compare=False)
+    """The line's ``expect`` object (``hx fetch``); not part of the spec's identity."""
     parsed_url: httpx.URL | None = dataclasses.field(default=None, compare=False, repr=False)
     """``url`` as parsed when its line was checked, so that it is parsed once."""
 
@@ -160,6 +197,10 @@ class Result:
     """Downloads: bytes that crossed the wire this run (``bytes`` is the file on disk)."""
     stream: StreamStats | None = None
     """``hx stream``: events, their timing and how the stream ended."""
+    round: int | None = None
+    """``--every``: the round (1, 2, ...) that made this request."""
+    not_modified: bool = False
+    """``--cache``: the server answered 304 to a conditional request (ok, no body)."""
     retry_after: float | None = dataclasses.field(default=None, compare=False, repr=False)
     """The response's Retry-After in seconds, for the retry policy; never written."""
     replayable: bool = dataclasses.field(default=True, compare=False, repr=False)
@@ -229,6 +270,10 @@ class Result:
             record["stream"] = _stream_record(self.stream)
         if self.skipped:
             record["skipped"] = True
+        if self.round is not None:
+            record["round"] = self.round
+        if self.not_modified:
+            record["not_modified"] = True
         return record
 
 

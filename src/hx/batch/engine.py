@@ -7,7 +7,8 @@ input length, a task waiting for a paused host or backing off before a retry
 holds no slot, and other hosts keep being served.
 
 Every item that was read yields exactly one result, including items cut
-short by :meth:`Batch.stop`.
+short by :meth:`Batch.stop`. After :meth:`Batch.start_no_more` every item not
+sent yet, to the end of the input, yields a ``not_started`` result.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Batch:
         self._hosts: dict[str, _Host] = {}
         self._stopped = asyncio.Event()
         self._stop_reason = "interrupted"
+        self._declined: ErrorInfo | None = None
+        """Why items stop being sent while the input is still read (start_no_more)."""
         self._in_flight: set[asyncio.Timeout] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._out: asyncio.Queue[_Outcome] = asyncio.Queue()
@@ -116,6 +119,12 @@ class Batch:
             when = scope.when()
             if when is None or when > deadline:
                 scope.reschedule(deadline)
+
+    def start_no_more(self, reason: str) -> None:
+        """Send nothing more (``--fail-fast``): requests sent already finish; every other
+        item, to the end of the input, gets a ``not_started`` result saying ``reason``."""
+        if self._declined is None:
+            self._declined = ErrorInfo(ErrorKind.NOT_STARTED, f"not sent: {reason}")
 
     async def results(self, source: ItemSource) -> AsyncIterator[Result]:
         """Yield one result per input item, in completion order or (``ordered``) input order.
@@ -217,6 +226,9 @@ class Batch:
         if previous is not None:
             await self._emit(seq, previous)
             return
+        if self._declined is not None:
+            await self._emit(seq, self._unstarted(item))
+            return
         started_at = time.time()
         started = time.monotonic()
         result = await self._run(item)
@@ -230,6 +242,8 @@ class Batch:
     def _unstarted(self, item: InputItem) -> Result:
         if isinstance(item, BadLine):
             return bad_line_result(item)
+        if self._declined is not None and not self.stopping:
+            return failed_result(item, self._declined, attempts=0)
         return interrupted_result(item, f"{self._stop_reason} before the request started")
 
     async def _run(self, spec: RequestSpec) -> Result:
@@ -265,7 +279,7 @@ class Batch:
     async def _attempt(self, spec: RequestSpec, host: _Host, attempt: int) -> Result | None:
         """One attempt; None if its host paused while it waited for a slot or the rate."""
         async with host.slots or contextlib.nullcontext(), self._slots:
-            if self.stopping:
+            if self.stopping or (self._declined is not None and attempt == 1):
                 return self._unstarted(spec)
             if self._rate is not None:
                 await self._rate.acquire()

@@ -24,6 +24,7 @@ import httpx
 
 from hx.errors import InputError, LineError
 from hx.models import BadLine, InputItem, RequestSpec
+from hx.monitor import expectations
 from hx.redact import redact_url
 from hx.request.urls import check_target
 from hx.settings import Pairs
@@ -51,6 +52,8 @@ NDJSON_KEYS = (
     "timeout",
     "retry",
 )
+FETCH_KEYS = (*NDJSON_KEYS, "expect")
+"""``hx fetch`` also takes a line's checks of its response (hx.monitor.expectations)."""
 DOWNLOAD_KEYS = ("url", "output", "sha256", "checksum", "headers", "id")
 
 
@@ -252,6 +255,7 @@ def parse_ndjson_line(
         retry=retry,
         output=_output(obj),
         checksum=_checksum(obj),
+        expect=expectations.from_line(obj["expect"]) if "expect" in obj else None,
     )
 
 

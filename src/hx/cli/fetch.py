@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hx.cli import request_input
+from hx.cli import monitoring, request_input
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.help import HelpCommand
 from hx.cli.options import (
@@ -103,6 +103,19 @@ def fetch(
             panel=OUTPUT,
         ),
     ] = False,
+    # Monitoring and cron (hx.monitor): rounds, checks, conditional requests, metrics.
+    every: monitoring.Every = None,
+    rounds: monitoring.Rounds = None,
+    reload: monitoring.Reload = False,
+    expect_body: monitoring.ExpectBody = None,
+    expect_header: monitoring.ExpectHeader = None,
+    expect_json: monitoring.ExpectJson = None,
+    max_latency: monitoring.MaxLatency = None,
+    min_cert_days: monitoring.MinCertDays = None,
+    cache: monitoring.Cache = None,
+    metrics_file: monitoring.MetricsFile = None,
+    fail_fast: monitoring.FailFast = None,
+    dry_run: monitoring.DryRun = False,
 ) -> None:
     """Fetch every request in SOURCE concurrently; write one NDJSON record per request.
 
@@ -122,7 +135,10 @@ def fetch(
     """
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console
+    from hx.batch.sources import FETCH_KEYS
     from hx.cli import common
+    from hx.monitor import dry_run as dry_runs
+    from hx.monitor.rounds import run_rounds
     from hx.run.runner import BatchJob, FetchInput, run_fetch
     from hx.run.workers import fork_workers, merge_workers
 
@@ -137,22 +153,45 @@ def fetch(
             include_body=body,
             output_dir=request_input.output_dir(output_dir),
         )
+        monitor = monitoring.monitor_options(
+            source,
+            journal,
+            workers,
+            every=every,
+            rounds=rounds,
+            reload=reload,
+            expect_body=expect_body,
+            expect_header=expect_header,
+            expect_json=expect_json,
+            max_latency=max_latency,
+            min_cert_days=min_cert_days,
+            cache=cache,
+            metrics_file=metrics_file,
+            fail_fast=fail_fast,
+        )
         job = BatchJob(
             settings=settings,
             output_file=options.output_file,
             record_format=common.record_format(options),
             summary_json=options.summary_json,
             journal=journal,
+            monitor=monitor,
         )
         fetch_input = FetchInput(
             source=source,
             input_format=input_format.value,
             defaults=request_input.request_defaults(source, method, data, json_body, base_url),
             shard=shard,
+            ndjson_keys=FETCH_KEYS,
         )
+        if dry_run:
+            return dry_runs.print_requests(job, fetch_input)
         if workers > 1:
             forked = fork_workers(job, fetch_input, workers)  # before any event loop
             batch = functools.partial(merge_workers, job, fetch_input, forked)
+        elif monitor.schedule is not None:
+            tell_round = None if not options.quiet else lambda _line: None
+            batch = functools.partial(run_rounds, job, fetch_input, tell_round=tell_round)
         else:
             batch = functools.partial(run_fetch, job, fetch_input)
         return common.run_batch_command(

@@ -11,14 +11,17 @@ import contextlib
 import dataclasses
 import json
 import signal
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import IO, Any, Protocol, TypeVar, runtime_checkable
+
+import httpx
 
 from hx.batch.engine import Batch, Fetcher
 from hx.batch.feed import ItemSource, ThreadedItemSource
 from hx.batch.journal import FileJournal
 from hx.batch.sources import (
+    NDJSON_KEYS,
     InputFormat,
     RequestDefaults,
     count_request_lines,
@@ -31,6 +34,8 @@ from hx.batch.sources import (
 from hx.client import build_client
 from hx.errors import ExitCode, OutputError
 from hx.models import InputItem, Result
+from hx.monitor.monitoring import Monitoring
+from hx.monitor.options import MonitorOptions
 from hx.net.cookies import save_cookie_jar
 from hx.request.fetch import fetch
 from hx.run.records import RecordFormat, RecordWriter
@@ -77,6 +82,8 @@ class BatchJob:
     summary_json: Path | None = None
     journal: Path | None = None
     record_format: RecordFormat = RecordFormat()
+    monitor: MonitorOptions = MonitorOptions()
+    """Rounds, response checks, --cache, --metrics-file, --fail-fast (hx.monitor)."""
 
 
 @dataclasses.dataclass
@@ -105,6 +112,8 @@ class FetchInput:
     defaults: RequestDefaults = RequestDefaults()
     shard: Shard | None = None
     """Only the lines of this slice of the input."""
+    ndjson_keys: tuple[str, ...] = NDJSON_KEYS
+    """The keys an NDJSON line may have."""
 
 
 async def run_fetch(
@@ -119,12 +128,18 @@ async def run_fetch(
     stream = open_source(source)
     blocking = stream_is_blocking(stream)
     with contextlib.closing(stream) if source != "-" else contextlib.nullcontext():
-        fmt = detect_format(source, fetch_input.input_format)
-        items = read_items(stream, fmt, fetch_input.defaults)
-        if fetch_input.shard is not None:
-            items = take_shard(items, fetch_input.shard)
+        items = read_fetch_input(stream, fetch_input)
         count_lines_of = None if blocking or fetch_input.shard else Path(source)
         return await run_job(job, items, blocking, progress, notify, fetcher, count_lines_of)
+
+
+def read_fetch_input(stream: IO[bytes], fetch_input: FetchInput) -> Iterator[InputItem]:
+    """The items of ``fetch_input`` (its format, defaults and shard), read from ``stream``."""
+    fmt = detect_format(fetch_input.source, fetch_input.input_format)
+    items = read_items(stream, fmt, fetch_input.defaults, fetch_input.ndjson_keys)
+    if fetch_input.shard is not None:
+        items = take_shard(items, fetch_input.shard)
+    return items
 
 
 async def run_job(
@@ -141,7 +156,103 @@ async def run_job(
     ``blocking`` says reading ``items`` may wait on another process (a pipe);
     ``count_lines_of`` is a file whose request lines give the progress total.
     """
-    builder = SummaryBuilder()
+    async with open_run(job, progress, notify, fetcher) as run:
+        source = ThreadedItemSource(items) if blocking else ItemSource(items)
+        counting = count_lines_in_background(count_lines_of, progress)
+        try:
+            await run.batch(source)
+        finally:
+            if counting is not None:
+                counting.cancel()
+    return run.outcome()
+
+
+class Run:
+    """One run: its client, records writer, journal and tallies. Its batches run one at a
+    time (``--every`` runs one per round, hx.monitor.rounds); a signal stops the batch
+    running now (hx.run.signals) and ends a :meth:`pause` between batches at once."""
+
+    def __init__(
+        self,
+        job: BatchJob,
+        client: httpx.AsyncClient,
+        fetcher: Fetcher,
+        journal: FileJournal | None,
+        writer: RecordWriter,
+        progress: Reporter,
+        notify: Notify,
+    ) -> None:
+        self.job = job
+        self._client = client
+        self._monitoring = Monitoring(job.monitor)
+        self._fetcher = self._monitoring.fetcher(fetcher)
+        self._journal = journal
+        self._writer = writer
+        self._progress = progress
+        self._notify = notify
+        self._builder = SummaryBuilder()
+        self._batch: Batch | None = None
+        self._woken = asyncio.Event()
+        self.received: list[signal.Signals] = []
+        """The signals received so far, in order."""
+
+    async def batch(self, source: ItemSource, round: int | None = None) -> Summary | None:
+        """Run ``source`` as one batch and write its records. With ``round``, records
+        carry it, and the round's own summary is returned."""
+        batch = self._batch = Batch(self._client, self.job.settings, self._fetcher, self._journal)
+        self._progress.watch_in_flight(lambda: batch.in_flight)
+        tally = SummaryBuilder() if round is not None else None
+        self._monitoring.batch_started()
+        try:
+            async for result in batch.results(source):
+                if round is not None:
+                    result = dataclasses.replace(result, round=round)
+                if self.job.write_records:
+                    self._writer.write(result)
+                self._builder.add(result)
+                if tally is not None:
+                    tally.add(result)
+                self._progress.advance(result)
+                if (enough := self._monitoring.saw(result)) is not None:
+                    batch.start_no_more(enough)
+        finally:
+            self._batch = None
+            self._monitoring.batch_ended()
+        return tally.build() if tally is not None else None
+
+    async def pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` unless a signal comes first; True if the run goes on."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), seconds)
+        return not self.received
+
+    def on_signal(self, signum: signal.Signals, first: bool) -> None:
+        """First signal: read no more input, give requests ``--grace`` seconds. Again: stop now."""
+        grace = self.job.settings.grace
+        if first:
+            self._woken.set()
+            if self._batch is not None:
+                self._notify(
+                    f"{signum.name}: stopping; waiting up to {grace:g} s for requests in flight"
+                    " (again to stop now)"
+                )
+        if self._batch is not None:
+            self._batch.stop(grace if first else 0, reason=f"interrupted by {signum.name}")
+
+    def outcome(self, last_round: Summary | None = None) -> Outcome:
+        """The run's summary (written to --summary-json) and exit code: that of
+        ``last_round`` if given (``--every``), else of every record."""
+        summary = self._builder.build()
+        if self.job.summary_json is not None and summary.total:
+            write_summary(self.job.summary_json, summary)
+        return Outcome(summary, exit_code(last_round or summary, self.received))
+
+
+@contextlib.asynccontextmanager
+async def open_run(
+    job: BatchJob, progress: Reporter, notify: Notify, fetcher: Fetcher
+) -> AsyncIterator[Run]:
+    """A :class:`Run` with its writer, journal and client open and signals routed to it."""
     with RecordWriter(job.output_file, job.record_format) as writer:
         if isinstance(fetcher, WritesEvents):
             fetcher.attach(writer)
@@ -149,30 +260,17 @@ async def run_job(
         journal = FileJournal(job.journal, before_write=writer.flush) if job.journal else None
         try:
             async with build_client(job.settings) as client:
-                batch = Batch(client, job.settings, fetcher, journal)
-                progress.watch_in_flight(lambda: batch.in_flight)
-                source = ThreadedItemSource(items) if blocking else ItemSource(items)
-                counting = count_lines_in_background(count_lines_of, progress)
+                run = Run(job, client, fetcher, journal, writer, progress, notify)
                 try:
-                    stopper = _stopper(batch, job.settings.grace, notify)
-                    with handle_stop_signals(stopper) as received:
-                        async for result in batch.results(source):
-                            if job.write_records:
-                                writer.write(result)
-                            builder.add(result)
-                            progress.advance(result)
+                    with handle_stop_signals(run.on_signal) as received:
+                        run.received = received
+                        yield run
                 finally:
-                    if counting is not None:
-                        counting.cancel()
                     if job.settings.cookie_jar is not None:
                         save_cookie_jar(client.cookies.jar, job.settings.cookie_jar)
         finally:
             if journal is not None:
                 journal.close()
-    summary = builder.build()
-    if job.summary_json is not None and summary.total:
-        write_summary(job.summary_json, summary)
-    return Outcome(summary, exit_code(summary, received))
 
 
 def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.Task[None] | None:
@@ -185,20 +283,6 @@ def count_lines_in_background(path: Path | None, progress: Reporter) -> asyncio.
             progress.set_total(await asyncio.to_thread(count_request_lines, path))
 
     return asyncio.create_task(count())
-
-
-def _stopper(batch: Batch, grace: float, notify: Notify) -> Callable[[signal.Signals, bool], None]:
-    """First signal: stop reading, give requests ``grace`` seconds. Again: stop now."""
-
-    def stop(signum: signal.Signals, first: bool) -> None:
-        if first:
-            notify(
-                f"{signum.name}: stopping; waiting up to {grace:g} s for requests in flight"
-                " (again to stop now)"
-            )
-        batch.stop(grace if first else 0, reason=f"interrupted by {signum.name}")
-
-    return stop
 
 
 def write_summary(path: Path, summary: Summary) -> None:

@@ -1,0 +1,42 @@
+"""What hx.monitor does during one run (hx.run.runner.Run calls it).
+
+It wraps the engine's fetcher (response checks), sees every record as it is
+written (``--fail-fast``) and acts at the end of each batch. With none of
+its options given it changes nothing and costs a call per record.
+"""
+
+from __future__ import annotations
+
+from hx.batch.engine import Fetcher
+from hx.models import Result
+from hx.monitor.assertions import Checked
+from hx.monitor.options import MonitorOptions
+
+
+class Monitoring:
+    def __init__(self, options: MonitorOptions) -> None:
+        self._options = options
+        self._failed = 0
+
+    def fetcher(self, fetcher: Fetcher) -> Fetcher:
+        """``fetcher`` with the checks the options ask for around it."""
+        if self._options.expect is not None:
+            fetcher = Checked(fetcher, self._options.expect)
+        return fetcher
+
+    def batch_started(self) -> None:
+        self._failed = 0
+
+    def saw(self, result: Result) -> str | None:
+        """Note a record; once ``--fail-fast N`` records failed, why to send no more."""
+        limit = self._options.fail_fast
+        if limit is None or result.ok:
+            return None
+        self._failed += 1
+        if self._failed != limit:
+            return None
+        records = "1 record" if limit == 1 else f"{limit} records"
+        return f"{records} failed first (--fail-fast {limit})"
+
+    def batch_ended(self) -> None:
+        """A batch (a round) ended."""
