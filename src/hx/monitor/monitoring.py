@@ -1,8 +1,9 @@
 """What hx.monitor does during one run (hx.run.runner.Run calls it).
 
-It wraps the engine's fetcher (response checks), sees every record as it is
-written (``--fail-fast``) and acts at the end of each batch. With none of
-its options given it changes nothing and costs a call per record.
+It wraps the engine's fetcher (``--cache``, response checks), sees every
+record as it is written (``--fail-fast``) and saves the cache at the end of
+each batch. With none of its options given it changes nothing and costs a
+call per record.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from hx.batch.engine import Fetcher
 from hx.models import Result
 from hx.monitor.assertions import Checked
+from hx.monitor.cache import Conditional, ValidatorCache
 from hx.monitor.options import MonitorOptions
 
 
@@ -17,9 +19,12 @@ class Monitoring:
     def __init__(self, options: MonitorOptions) -> None:
         self._options = options
         self._failed = 0
+        self._cache = ValidatorCache(options.cache) if options.cache is not None else None
 
     def fetcher(self, fetcher: Fetcher) -> Fetcher:
-        """``fetcher`` with the checks the options ask for around it."""
+        """``fetcher`` with the conditions and checks the options ask for around it."""
+        if self._cache is not None:
+            fetcher = Conditional(fetcher, self._cache)
         if self._options.expect is not None:
             fetcher = Checked(fetcher, self._options.expect)
         return fetcher
@@ -39,4 +44,6 @@ class Monitoring:
         return f"{records} failed first (--fail-fast {limit})"
 
     def batch_ended(self) -> None:
-        """A batch (a round) ended."""
+        """A batch (a round) ended: keep what it learnt."""
+        if self._cache is not None:
+            self._cache.save()

@@ -182,6 +182,8 @@ async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Sett
     """Read the body once, decoded in bounded pieces: count it, stop it at --max-size,
     keep or save it if asked. Unkept, it streams through in bounded memory."""
     path = body_path(settings.output_dir, spec) if settings.output_dir is not None else None
+    if response.status_code == 304:
+        path = None  # no body: what an earlier run saved stays (hx fetch --cache)
     kept: list[bytes] | None = [] if settings.include_body else None
     digest = hashlib.sha256()
     size = 0
