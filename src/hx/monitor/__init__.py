@@ -9,6 +9,7 @@ Where things happen:
 ``assertions``     checking responses: a failed check is a record of kind ``assertion``
 ``kept``           headers and bodies kept for the checks, then dropped unless asked for
 ``cache``          ``--cache``: ETag and Last-Modified per request, conditional requests
+``metrics``        ``--metrics-file``: Prometheus text exposition after each run or round
 ``rounds``         ``--every``: the input in rounds on one client, on a fixed schedule
 ``dry_run``        ``--dry-run``: the requests as hx would send them, without connecting
 """

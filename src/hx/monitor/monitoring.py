@@ -1,9 +1,9 @@
 """What hx.monitor does during one run (hx.run.runner.Run calls it).
 
 It wraps the engine's fetcher (``--cache``, response checks), sees every
-record as it is written (``--fail-fast``) and saves the cache at the end of
-each batch. With none of its options given it changes nothing and costs a
-call per record.
+record as it is written (``--metrics-file``, ``--fail-fast``), and saves the
+cache and writes the metrics at the end of each batch. With none of its
+options given it changes nothing and costs a call per record.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from hx.batch.engine import Fetcher
 from hx.models import Result
 from hx.monitor.assertions import Checked
 from hx.monitor.cache import Conditional, ValidatorCache
+from hx.monitor.metrics import Metrics
 from hx.monitor.options import MonitorOptions
 
 
@@ -20,6 +21,8 @@ class Monitoring:
         self._options = options
         self._failed = 0
         self._cache = ValidatorCache(options.cache) if options.cache is not None else None
+        path = options.metrics_file
+        self._metrics = Metrics(path) if path is not None else None
 
     def fetcher(self, fetcher: Fetcher) -> Fetcher:
         """``fetcher`` with the conditions and checks the options ask for around it."""
@@ -34,6 +37,8 @@ class Monitoring:
 
     def saw(self, result: Result) -> str | None:
         """Note a record; once ``--fail-fast N`` records failed, why to send no more."""
+        if self._metrics is not None:
+            self._metrics.add(result)
         limit = self._options.fail_fast
         if limit is None or result.ok:
             return None
@@ -44,6 +49,8 @@ class Monitoring:
         return f"{records} failed first (--fail-fast {limit})"
 
     def batch_ended(self) -> None:
-        """A batch (a round) ended: keep what it learnt."""
+        """A batch (a round) ended: keep what it learnt, tell what it saw."""
         if self._cache is not None:
             self._cache.save()
+        if self._metrics is not None:
+            self._metrics.write()
