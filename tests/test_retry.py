@@ -1,17 +1,14 @@
-"""hx.batch.retry: which failures are retried and how long to wait (Retry-After too); no clock."""
+"""hx.batch.retry: which failures are retried and how long to wait; no clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from hx.batch.retry import next_delay, parse_retry_after
+from hx.batch.retry import next_delay, pause_limit, refused_wait
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo, Result
 from hx.settings import IDEMPOTENT_METHODS, RetryPolicy
 from hx.values import StatusSet
-
-# 1994-11-06 08:49:37 UTC, the example date of RFC 9110.
-RFC_NOW = 784111777.0
 
 
 def failure(kind: ErrorKind, status: int | None = None, retry_after: float | None = None) -> Result:
@@ -206,39 +203,18 @@ def test_no_max_time_means_no_budget() -> None:
     assert delay_for(result, elapsed=1e6) == 3600.0
 
 
-# -- parse_retry_after -------------------------------------------------------------
+def test_a_retry_after_beyond_the_budget_is_refused_and_says_why() -> None:
+    policy = RetryPolicy(retries=5, max_time=120.0)
+    result = http_status(503, retry_after=86400.0)
+    assert delay_for(result, policy=policy) is None
+    assert refused_wait(policy, result, elapsed=1.0) == (
+        "the server asked to retry after 86,400 s, beyond --retry-max-time 120 s"
+    )
+    assert refused_wait(policy, http_status(503, retry_after=5.0), elapsed=1.0) is None
+    assert refused_wait(RetryPolicy(max_time=None), result, elapsed=1.0) is None
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"), [("0", 0.0), ("7", 7.0), (" 120 ", 120.0), ("86400", 86400.0)]
-)
-def test_retry_after_seconds(value: str, seconds: float) -> None:
-    assert parse_retry_after(value, now=lambda: RFC_NOW) == seconds
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "Sun, 06 Nov 1994 08:50:07 GMT",  # IMF-fixdate, the preferred form
-        "Sunday, 06-Nov-94 08:50:07 GMT",  # obsolete RFC 850 form
-        "Sun Nov  6 08:50:07 1994",  # obsolete asctime() form, GMT by definition
-    ],
-)
-def test_retry_after_http_date(value: str) -> None:
-    assert parse_retry_after(value, now=lambda: RFC_NOW) == pytest.approx(30.0)
-
-
-def test_retry_after_date_in_the_past_is_zero() -> None:
-    assert parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now=lambda: RFC_NOW) == 0.0
-
-
-def test_retry_after_date_uses_the_injected_clock() -> None:
-    value = "Sun, 06 Nov 1994 08:50:07 GMT"
-    assert parse_retry_after(value, now=lambda: RFC_NOW - 60) == pytest.approx(90.0)
-
-
-@pytest.mark.parametrize(
-    "value", [None, "", "   ", "soon", "1.5", "-1", "5s", "0x10", "Sun, 32 Nov 1994 08:49:37 GMT"]
-)
-def test_retry_after_junk_is_none(value: str | None) -> None:
-    assert parse_retry_after(value, now=lambda: RFC_NOW) is None
+def test_a_host_pause_never_outlasts_the_budget() -> None:
+    assert pause_limit(RetryPolicy(max_time=120.0), 86400.0) == 120.0
+    assert pause_limit(RetryPolicy(max_time=120.0), 3.0) == 3.0
+    assert pause_limit(RetryPolicy(max_time=None), 86400.0) == 86400.0

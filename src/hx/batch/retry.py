@@ -16,23 +16,17 @@ why), and a host's pause never outlasts ``max_time`` either.
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import random
-import time
 from collections.abc import Callable
 
 from hx.errors import ErrorKind
 from hx.models import Result
+from hx.request.retry_after import MAX_RETRY_AFTER
 from hx.settings import IDEMPOTENT_METHODS, RetryPolicy
 
 # A connect failure means the request was never sent: safe for any method.
 _ALWAYS_SAFE = frozenset({ErrorKind.CONNECT})
 _SAFE_IF_IDEMPOTENT = frozenset({ErrorKind.TIMEOUT, ErrorKind.PROTOCOL})
-
-MAX_RETRY_AFTER = 365 * 86400.0
-"""Longest Retry-After taken literally (a year); longer ones, "9999" dates and
-400-digit numbers included, are read as this."""
 
 
 def next_delay(
@@ -91,25 +85,6 @@ def refused_wait(policy: RetryPolicy, result: Result, elapsed: float) -> str | N
 def pause_limit(policy: RetryPolicy, wait: float) -> float:
     """How long a host may be paused for a Retry-After of ``wait`` seconds."""
     return wait if policy.max_time is None else min(wait, policy.max_time)
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else None.
-
-    At most MAX_RETRY_AFTER, however far away the server's answer is.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return MAX_RETRY_AFTER if len(value) > 12 else min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if when.tzinfo is None:  # the asctime() form: RFC 9110 says it is GMT
-        when = when.replace(tzinfo=datetime.UTC)
-    return min(MAX_RETRY_AFTER, max(0.0, when.timestamp() - now()))
 
 
 def _seconds(wait: float) -> str:

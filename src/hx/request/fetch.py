@@ -17,7 +17,6 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from hx.batch.retry import parse_retry_after
 from hx.errors import ErrorKind
 from hx.filenames import safe_name
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result
@@ -25,6 +24,7 @@ from hx.redact import redact_headers, redact_url
 from hx.request import redirects
 from hx.request.decoding import BodyTooLarge, decoded_chunks
 from hx.request.failures import classify
+from hx.request.retry_after import parse_retry_after
 from hx.settings import Settings
 from hx.storage import PartFile
 

@@ -14,9 +14,9 @@ from typing import IO, Any, Protocol
 
 import httpx
 
-from hx.batch.retry import parse_retry_after
 from hx.models import ErrorInfo, RequestSpec, Result, StreamEnd, StreamStats
 from hx.request.fetch import body_path, result_for
+from hx.request.retry_after import parse_retry_after
 from hx.run.summary import LatencyHistogram
 from hx.stream.framing import BadEvent, Framer, Item
 from hx.stream.lines import LineTooLong, Piece
