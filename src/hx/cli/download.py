@@ -91,6 +91,25 @@ def download(
             panel=FILES,
         ),
     ] = False,
+    # Re-runs from cron (hx.download.existing): keep what is there, as wget does.
+    no_clobber: Annotated[
+        bool,
+        option(
+            "--no-clobber",
+            help="Keep files that exist: send nothing for them (records say skipped).",
+            panel=FILES,
+        ),
+    ] = False,
+    timestamping: Annotated[
+        bool,
+        option(
+            "-N",
+            "--timestamping",
+            help="Keep a file unless the server's copy is newer or of another size (a HEAD"
+            " asks); a file downloaded takes the server's Last-Modified as its time.",
+            panel=FILES,
+        ),
+    ] = False,
     sha256: Annotated[
         str | None,
         option("--sha256", metavar="HEX", help="Expected SHA-256 of the file.", panel=FILES),
@@ -159,6 +178,7 @@ def download(
         to_stdout = output == "-"
         if to_stdout and split > 1:
             raise UsageError("--split cannot write to stdout (-o -)")
+        _check_keeping(no_clobber, timestamping, overwrite, resume, to_stdout)
         settings = common.settings_from(
             options,
             # Each file may hold --split connections at once.
@@ -166,11 +186,13 @@ def download(
         )
         downloads = DownloadOptions(
             directory=_directory(directory),
-            overwrite=overwrite,
+            overwrite=overwrite or timestamping,  # -N replaces a file the server has newer
             resume=resume,
             split=split,
             limit_rate=limit_rate,
             to_stdout=to_stdout,
+            no_clobber=no_clobber,
+            timestamping=timestamping,
         )
         job = BatchJob(
             settings=settings,
@@ -249,6 +271,20 @@ def _input_items(
             ndjson_keys=DOWNLOAD_KEYS,
         )
         yield items, stream_is_blocking(stream)
+
+
+def _check_keeping(
+    no_clobber: bool, timestamping: bool, overwrite: bool, resume: bool, to_stdout: bool
+) -> None:
+    """--no-clobber and -N keep files: not with options that replace or continue them."""
+    for name, given in (("--no-clobber", no_clobber), ("-N/--timestamping", timestamping)):
+        if not given:
+            continue
+        for other, also in (("--overwrite", overwrite), ("-C", resume), ("-o -", to_stdout)):
+            if also:
+                raise UsageError(f"{name} cannot be combined with {other}")
+    if no_clobber and timestamping:
+        raise UsageError("--no-clobber and -N/--timestamping cannot be combined")
 
 
 def _expected_digest(sha256: str | None, checksum: str | None) -> tuple[str, str] | None:

@@ -104,11 +104,13 @@ class DownloadProgress(LiveDisplay):
 
 
 def file_line(result: Result) -> tuple[str, str | None]:
-    """The line for one file and its style: saved (size, time, rate, resume) or failed."""
+    """The line for one file and its style: kept, saved (size, time, rate, resume) or failed."""
     if not result.ok:
         error = result.error
         reason = f"{error.kind}: {error.message}" if error is not None else "failed"
         return f"hx: failed {result.url}: {reason}", "red"
+    if result.skipped:  # --no-clobber, -N: nothing was downloaded
+        return f"hx: kept {result.path} (already there)", None
     elapsed_s = result.elapsed_ms / 1000  # the transfer itself, not the wait for a slot
     received = received_bytes(result)
     rate = bytes_rate(received / elapsed_s if elapsed_s > 0 else 0.0)

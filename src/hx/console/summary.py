@@ -60,10 +60,10 @@ def print_download_summary(console: Console, summary: Summary) -> None:
     """``hx download``'s summary: files and bytes; request latency means little for a file."""
     head = (
         f"hx: {plural(summary.total, 'file')} in {seconds(summary.elapsed_s)}:"
-        f" {count(summary.ok)} saved, {count(summary.failed)} failed"
+        f" {count(summary.ok - summary.skipped)} saved, {count(summary.failed)} failed"
     )
     say(console, head, style="bold", wrap=console.is_terminal)
-    _skipped_line(console, summary)
+    _skipped_line(console, summary, "kept, already on disk (--no-clobber, -N)")
     _line(console, "saved", size(summary.ok_bytes))
     received = f"{size(summary.received)} at {bytes_rate(summary.bytes_per_second)}"
     _line(console, "received", received)
@@ -78,9 +78,11 @@ def _line(console: Console, label: str, text: str) -> None:
     say(console, f"{_INDENT}{label + ':':<9} {text}", wrap=console.is_terminal)
 
 
-def _skipped_line(console: Console, summary: Summary) -> None:
+def _skipped_line(
+    console: Console, summary: Summary, why: str = "already done per the journal"
+) -> None:
     if summary.skipped:
-        _line(console, "skipped", f"{count(summary.skipped)} already done per the journal")
+        _line(console, "skipped", f"{count(summary.skipped)} {why}")
 
 
 def _counts(counts: dict[str, int]) -> str:

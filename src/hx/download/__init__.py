@@ -13,6 +13,7 @@ Where things happen:
 ``content_range``   parsing the Content-Range header
 ``writer``          the writer thread: bytes to disk and hashed, off the event loop
 ``checksums``       expected digests and checking them
+``existing``        ``--no-clobber`` and ``-N``: whether a file already on disk is kept
 ``to_stdout``       ``-o -``: the body to stdout
 ``options``         DownloadOptions, and the TransferReporter that hears of progress
 """

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from hx.batch.ratelimit import RateLimiter
-from hx.download import responses
+from hx.download import existing, responses
 from hx.download.failures import DownloadFailed
 from hx.download.options import DownloadOptions, Silent, TransferReporter
 from hx.download.state import PartFiles
@@ -44,11 +44,17 @@ class Downloader:
         self._bandwidth = RateLimiter(options.limit_rate) if options.limit_rate else None
         self._targets = Targets(options)
         self._tallies: dict[RequestSpec, Tally] = {}
+        keeps = options.no_clobber or options.timestamping
+        self._existing = existing.ExistingFiles(options) if keeps else None
 
     async def __call__(
         self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     ) -> Result:
         started = time.perf_counter()
+        if self._existing is not None:
+            kept = await self._existing.kept(client, spec, settings)
+            if kept is not None:
+                return kept
         tally = self._tallies.setdefault(spec, Tally())
         status: int | None = None
         try:
@@ -63,6 +69,8 @@ class Downloader:
         else:
             del self._tallies[spec]
             self._targets.finished(spec)
+            if self.options.timestamping:
+                existing.stamp(saved.path, saved.response)
             return result_for(
                 spec,
                 saved.response,

@@ -18,6 +18,10 @@ class DownloadOptions:
     """Bytes per second across all downloads."""
     to_stdout: bool = False
     """-o -: stream the body to stdout (no file, no resume, no split)."""
+    no_clobber: bool = False
+    """Keep a file that exists; send nothing for it (hx.download.existing)."""
+    timestamping: bool = False
+    """-N: keep a file unless the server's copy is newer or of another size."""
 
 
 class TransferReporter(Protocol):
