@@ -3,20 +3,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import ssl
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hx.errors import LineError
-from hx.models import Expectations
+from hx.models import Expectations, Result, TlsFacts
 from hx.monitor import json_path
-from hx.monitor.assertions import same_json
+from hx.monitor.assertions import failures, same_json
 from hx.monitor.expectations import for_request, from_line, parse_json_check, parse_regex
 from support.cli import assert_usage_error, hx, records, write_lines, write_ndjson
 from support.server import TestServer
+
+if TYPE_CHECKING:
+    import trustme
 
 
 def fetch_one(url: str, *options: str) -> dict[str, Any]:
@@ -214,3 +221,44 @@ def test_a_lines_keys_replace_the_command_lines() -> None:
 def test_bad_line_expectations(value: Any, message: str) -> None:
     with pytest.raises(LineError, match=message):
         from_line(value)
+
+
+# -- --min-cert-days -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def expiring_server(tls_ca: trustme.CA) -> Iterator[TestServer]:
+    """HTTPS on 127.0.0.1 with a certificate from ``tls_ca`` that expires in 5 days."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=5, hours=1)
+    tls_ca.issue_cert("127.0.0.1", not_after=expires).configure_cert(context)
+    with TestServer(ssl_context=context) as server:
+        yield server
+
+
+def test_min_cert_days(expiring_server: TestServer, tls_ca_pem: Path) -> None:
+    url = expiring_server.url("/json")
+    passing = fetch_one(url, "--cacert", str(tls_ca_pem), "--min-cert-days", "5")
+    if passing["tls"] is None:
+        pytest.skip("records carry no TLS facts yet (Result.tls)")
+    assert passing["ok"] is True and passing["tls"]["days_left"] == 5
+    message = failure(fetch_one(url, "--cacert", str(tls_ca_pem), "--min-cert-days", "6"))
+    assert message.startswith(
+        "expected a certificate valid for at least 6 more days; it expires in 5 days ("
+    )
+
+
+def test_min_cert_days_on_its_own() -> None:
+    https = Result(id=1, line=1, url="https://h/", method="GET", ok=True, status=200)
+    expect = Expectations(min_cert_days=14)
+    facts = TlsFacts(not_after="2026-12-02T00:00:00Z", days_left=5)
+    assert failures(dataclasses.replace(https, tls=facts), expect) == [
+        "expected a certificate valid for at least 14 more days;"
+        " it expires in 5 days (2026-12-02T00:00:00Z)"
+    ]
+    assert failures(dataclasses.replace(https, tls=TlsFacts(days_left=14)), expect) == []
+    assert failures(https, expect) == [
+        "expected a certificate valid for at least 14 more days; got no certificate facts"
+    ]
+    plain = dataclasses.replace(https, url="http://h/")
+    assert failures(plain, expect) == []  # no certificate on plain http
