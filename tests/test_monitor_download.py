@@ -83,3 +83,21 @@ def test_keeping_options_that_cannot_work(
     files: DownloadServer, options: list[str], words: str
 ) -> None:
     assert_usage_error(hx(files.url("/f/x"), *options), words)
+
+
+def test_metrics_and_fail_fast(files: DownloadServer, tmp_path: Path) -> None:
+    metrics = tmp_path / "hx.prom"
+    urls = [files.url("/503"), *(files.url(f"/f/{n}.bin?size=10") for n in range(300))]
+    result = hx(
+        *urls, "-d", tmp_path, "-c", "1", "--retries", "0", "--fail-fast", "1",
+        "--metrics-file", metrics,
+    )  # fmt: skip
+    recs = records(result)
+    assert len(recs) == 301
+    kinds = [rec["error"]["kind"] for rec in recs if rec["error"]]
+    assert kinds[0] == "http_status" and kinds.count("not_started") >= 298
+    text = metrics.read_text()
+    assert 'hx_requests_total{code="503",error="http_status"} 1.0' in text
+    assert (
+        f'hx_requests_total{{code="",error="not_started"}} {kinds.count("not_started")}.0' in text
+    )

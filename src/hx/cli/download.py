@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hx.cli import monitoring
 from hx.cli.app import EXIT_CODES_HELP, app
 from hx.cli.help import HelpCommand
 from hx.cli.options import FILES, INPUT, LIMITS, NetworkOptions, option, with_options
@@ -141,6 +142,8 @@ def download(
             panel=FILES,
         ),
     ] = True,
+    metrics_file: monitoring.MetricsFile = None,
+    fail_fast: monitoring.FailFast = None,
 ) -> None:
     """Download URLs to files: streamed, atomic (NAME.part renamed when complete), resumable.
 
@@ -161,6 +164,7 @@ def download(
     from hx import console
     from hx.cli import common
     from hx.download import Downloader, DownloadOptions
+    from hx.monitor.options import MonitorOptions
     from hx.run.runner import BatchJob, run_job
 
     err = console.make_console()
@@ -200,6 +204,7 @@ def download(
             record_format=common.record_format(options),
             write_records=not to_stdout or options.output_file is not None,
             summary_json=options.summary_json,
+            monitor=MonitorOptions(metrics_file=metrics_file, fail_fast=fail_fast),
         )
         arg_specs = [
             _spec(number, url, base_url, None if to_stdout else output, expected)
