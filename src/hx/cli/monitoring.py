@@ -168,8 +168,13 @@ def monitor_options(
         raise UsageError("--every and --journal cannot be combined (the journal skips done work)")
     if workers > 1:
         # Each worker runs an engine of its own: none of these would see the whole run.
-        given = {"--every": every, "--cache": cache, "--metrics-file": metrics_file}
-        for name, value in {**given, "--fail-fast": fail_fast}.items():
+        whole_run = (
+            ("--every", every),
+            ("--cache", cache),
+            ("--metrics-file", metrics_file),
+            ("--fail-fast", fail_fast),
+        )
+        for name, value in whole_run:
             if value is not None:
                 raise UsageError(f"{name} cannot be combined with --workers")
     body = None if expect_body is None else partial(parse_regex, expect_body)

@@ -1,4 +1,4 @@
-"""What ``hx fetch`` does beyond one pass over its input: rounds, checks, cache, metrics.
+"""What a run does beyond one pass over its input: rounds, checks, cache, metrics.
 
 :class:`MonitorOptions` is the part of a job (hx.run.runner.BatchJob) that
 hx.monitor acts on; every default here means "off".
@@ -42,6 +42,8 @@ class Schedule:
 
 @dataclasses.dataclass(frozen=True)
 class MonitorOptions:
+    """The job's monitoring options (``hx fetch``; ``hx download`` takes metrics and fail-fast)."""
+
     schedule: Schedule | None = None
     expect: Expectations | None = None
     """The command line's checks; None where the command checks nothing (a line's
