@@ -98,7 +98,8 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
         code = ExitCode.OK if outcome.summary.total == 0 else outcome.exit_code
     except BaseException as exc:  # noqa: BLE001 - a worker must end here, whatever happens
         code = getattr(exc, "exit_code", ExitCode.INTERNAL)
-        print(f"hx: error: worker {index}/{count}: {exc}", file=sys.stderr)
+        # One write: the workers share stderr, and a line must not be split by another's.
+        os.write(2, f"hx: error: worker {index}/{count}: {exc}\n".encode())
     finally:
         sys.stdout.flush()
         os._exit(int(code))
