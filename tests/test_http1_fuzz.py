@@ -14,9 +14,11 @@ message ends). Properties:
   every oracle that accepted the response ended it at the same byte, with the
   same body, and would keep the connection too.
 
-CI runs a few hundred examples, derandomized. A long run with fresh random ones:
+CI runs a few hundred examples, derandomized. A long run with fresh random ones
+(``--timeout 0``: past pytest's two-minute limit):
 
-    HX_FUZZ_EXAMPLES=100000 python -m pytest -q tests/test_http1_fuzz.py
+    HX_FUZZ_EXAMPLES=100000 python -m pytest -q --timeout 0 --hypothesis-show-statistics \
+        tests/test_http1_fuzz.py -k agrees
 """
 
 from __future__ import annotations

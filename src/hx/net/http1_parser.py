@@ -30,11 +30,14 @@ _MAX_CHUNK_LINE = 4096
 _MAX_TRAILERS = 64 * 1024
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\x00\r]*))?")
+_STATUS = rb"HTTP/1\.([01]) ([0-9]{3})(?: (%b*))?"
+_STATUS_LINE = re.compile(_STATUS % rb"[\t\x20-\x7e\x80-\xff]")  # RFC 9112 4
+_LAX_STATUS_LINE = re.compile(_STATUS % rb"[^\x00\r]")  # what curl takes
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-# A field value as RFC 9110 5.5 has it (no control bytes but HTAB) ...
+# A field line as RFC 9110 5.5 and RFC 9112 2.2 have it (no control bytes but HTAB in
+# the value, CRLF at the end) ...
 _HEADER_LINES = re.compile(
-    rb"^(%b):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r?\n" % _TOKEN, re.MULTILINE
+    rb"^(%b):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r\n" % _TOKEN, re.MULTILINE
 )
 # ... and as hx takes it: any byte but NUL, CR and LF.
 _HEADER_LINE = re.compile(rb"(%b):[ \t]*([^\x00\r\n]*?)[ \t]*" % _TOKEN)
@@ -42,6 +45,7 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _CONNECTION, _TRANSFER_ENCODING, _LENGTH = b"connection", b"transfer-encoding", b"content-length"
 _FRAMING = (_TRANSFER_ENCODING, _LENGTH)
 _CODING = re.compile(_TOKEN)
+_CHUNKED = [b"chunked"]
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})([ \t]*)(?:;[\t\x20-\x7e\x80-\xff]*)?")
 
@@ -83,14 +87,22 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     Content-Length says.
     """
     first_end = head.find(b"\n")
-    status_line = head[:first_end].removesuffix(b"\r")
+    status_line = head[:first_end]
+    # Anything doubtful (what curl reads but h11 or llhttp refuses) is read, but
+    # the connection is not reused.
+    doubtful = not status_line.endswith(b"\r")  # a bare LF
+    status_line = status_line.removesuffix(b"\r")
     match = _STATUS_LINE.fullmatch(status_line)
     if match is None:
-        raise ProtocolError(f"invalid status line {_show(status_line)}")
+        doubtful = True  # control bytes in the reason phrase
+        match = _LAX_STATUS_LINE.fullmatch(status_line)
+        if match is None:
+            raise ProtocolError(f"invalid status line {_show(status_line)}")
     minor, status, reason = match.group(1), int(match.group(2)), match.group(3) or b""
     if not 100 <= status <= 599:
         raise ProtocolError(f"invalid status code {match.group(2).decode()}")
-    headers, folded = _parse_headers(head[first_end + 1 :])
+    headers, odd_lines = _parse_headers(head[first_end + 1 :])
+    doubtful = doubtful or odd_lines
     version = b"HTTP/1.1" if minor == b"1" else b"HTTP/1.0"
 
     framing: dict[bytes, list[bytes]] = {_CONNECTION: [], _TRANSFER_ENCODING: [], _LENGTH: []}
@@ -101,23 +113,17 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
     connection = _tokens(framing[_CONNECTION])
     keep_alive = b"close" not in connection if minor == b"1" else b"keep-alive" in connection
     # Both are checked even where they do not apply (HEAD, 204, 304, 1xx).
-    codings = _codings(framing[_TRANSFER_ENCODING])
-    lengths = framing[_LENGTH]
+    encodings, lengths = framing[_TRANSFER_ENCODING], framing[_LENGTH]
     length = _content_length(lengths)
-    # What curl reads but h11 or llhttp refuses: read, but the connection is not reused.
-    doubtful = (
-        folded
-        or head.count(b"\r\n") != head.count(b"\n")  # bare LF line ends
-        or _CONTROL.search(reason) is not None
-        or any(_CONTROL.search(value) for _, value in headers)
-        or len(lengths) > 1
-        or b"," in b"".join(lengths)  # a list of (equal) lengths
-        or codings not in ([], [b"chunked"])  # other codings, or empty list elements
-    )
+    if lengths and (len(lengths) > 1 or b"," in lengths[0]):
+        doubtful = True  # equal lengths, repeated or listed
+    codings = _codings(encodings) if encodings else None
+    if codings is not None and codings != _CHUNKED:
+        doubtful = True  # other codings, or empty list elements
     chunked = False
     if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
         length = 0
-    elif codings:
+    elif codings is not None:
         # Transfer-Encoding wins over Content-Length; a server sending both, or
         # sending it in HTTP/1.0, is not trusted with the connection afterwards
         # (RFC 9112 6.1, 6.3).
@@ -133,17 +139,22 @@ def parse_head(head: bytes, method: bytes) -> ResponseHead:
 
 def _parse_headers(block: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
     """The header lines of a head, then its blank line, as ``(name, value)`` pairs;
-    and whether any line was folded."""
+    and whether any line ends in a bare LF, is folded, or has control bytes."""
     headers: list[tuple[bytes, bytes]] = _HEADER_LINES.findall(block)
-    if len(headers) == block.count(b"\n") - 1:
-        return headers, False  # every line is a plain "name: value"
-    # Folded lines, control bytes, or a line that is not a header: line by line.
+    if len(headers) == block.count(b"\n") - 1 and block.endswith(b"\r\n"):
+        return headers, False  # every line is a plain "name: value" CRLF
+    # Bare LF, folded lines, control bytes, or a line that is not a header: line by line.
     headers = []
-    folded = False
-    for raw in block.split(b"\n"):
-        line = raw.removesuffix(b"\r")
+    odd = False
+    lines = block.split(b"\n")
+    lines.pop()  # what follows the last line end: nothing
+    for raw in lines:
+        if raw.endswith(b"\r"):
+            line = raw[:-1]
+        else:
+            line, odd = raw, True  # a bare LF ends it
         if not line:
-            continue  # the blank line(s) at the end
+            continue  # the blank line at the end
         if line[0] in b" \t":
             # obs-fold: a continuation of the previous value (RFC 9112 5.2).
             if not headers:
@@ -154,13 +165,14 @@ def _parse_headers(block: bytes) -> tuple[list[tuple[bytes, bytes]], bool]:
             if name.lower() in _FRAMING:
                 raise ProtocolError(f"folded {name.decode()} header")
             headers[-1] = (name, value + b" " + line.strip(b" \t"))
-            folded = True
+            odd = True
             continue
         match = _HEADER_LINE.fullmatch(line)
         if match is None:
             raise ProtocolError(f"invalid header line {_show(line)}")
         headers.append((match.group(1), match.group(2)))
-    return headers, folded
+        odd = odd or _CONTROL.search(match.group(2)) is not None
+    return headers, odd
 
 
 def _tokens(values: list[bytes]) -> list[bytes]:
@@ -175,10 +187,10 @@ def _tokens(values: list[bytes]) -> list[bytes]:
 
 def _codings(values: list[bytes]) -> list[bytes]:
     """The elements of Transfer-Encoding values, lower-cased, empty ones too (RFC 9110
-    5.6.1 allows them): none without the header, else at least one coding, each a
-    token (parameters, which no coding hx knows takes, are not)."""
+    5.6.1 allows them): at least one coding, each a token (parameters, which no
+    coding hx knows takes, are not)."""
     items = [item.strip(b" \t").lower() for value in values for item in value.split(b",")]
-    if values and not any(items):
+    if not any(items):
         raise ProtocolError("empty Transfer-Encoding")
     for coding in items:
         if coding and _CODING.fullmatch(coding) is None:
