@@ -122,4 +122,4 @@ def test_man_page_has_panels_and_examples_before_them() -> None:
     headings = re.findall(r"^\.SS (.*)$", fetch, re.MULTILINE)
     assert headings[:3] == ["Examples", "Arguments", "Input"]
     assert "Retries" in headings
-    assert ".B \\-\\-workers N\n" in fetch
+    assert ".B \\-\\-workers N|auto\n" in fetch

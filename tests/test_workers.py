@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,57 @@ def test_a_batch_level_failure_in_the_workers_is_the_exit_code(tmp_path: Path) -
     assert sorted(lines) == [
         f"hx: error: worker {k}/2: --journal {journal}: No such file or directory" for k in (1, 2)
     ]
+
+
+def test_auto_forks_one_worker_per_core_for_a_big_file_only(tmp_path: Path) -> None:
+    from hx.run.workers import AUTO_MIN_BYTES, auto_worker_count
+
+    small = write_lines(tmp_path / "small.txt", ["http://h/x"])
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"http://h/x\n" * (AUTO_MIN_BYTES // 11 + 1))
+    assert auto_worker_count(str(big), cores=4) == 4
+    assert auto_worker_count(str(big), cores=1) == 1
+    assert auto_worker_count(str(small), cores=4) == 1
+    assert auto_worker_count("-", cores=4) == 1
+    assert auto_worker_count(str(tmp_path / "missing"), cores=4) == 1
+
+
+@pytest.mark.parametrize("args", [[], ["--ordered"]])
+def test_auto_on_a_big_input_gives_every_record_once(
+    server: TestServer, tmp_path: Path, args: list[str]
+) -> None:
+    from hx.run.workers import AUTO_MIN_BYTES
+
+    url = server.url("/status/200?padding=" + "x" * 200)
+    count = AUTO_MIN_BYTES // len(url) + 10
+    source = write_lines(tmp_path / "urls.txt", [url] * count)
+    assert source.stat().st_size >= AUTO_MIN_BYTES
+    process = hx_process("fetch", source, "--workers", "auto", "-c", "50", "-q", *args)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    lines = [rec["line"] for rec in records(stdout)]
+    assert sorted(lines) == list(range(1, count + 1))
+    if args:
+        assert lines == sorted(lines)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", "1.5"])
+def test_bad_workers_values_are_usage_errors(tmp_path: Path, value: str) -> None:
+    from support.cli import assert_usage_error
+
+    source = write_lines(tmp_path / "urls.txt", ["http://h/x"])
+    assert_usage_error(hx("fetch", source, "--workers", value), "--workers")
+
+
+@pytest.mark.slow
+def test_rate_holds_for_the_whole_run_across_workers(server: TestServer, tmp_path: Path) -> None:
+    """--rate 20/s with two workers: 20 requests take about a second, not half of one."""
+    source = write_urls(tmp_path / "urls.txt", [server.url(f"/status/200?{i}") for i in range(21)])
+    process = hx_process("fetch", source, "--workers", "2", "--rate", "20/s", "-q")
+    started = time.monotonic()
+    stdout, stderr = process.communicate(timeout=60)
+    elapsed = time.monotonic() - started
+    assert process.returncode == 0, stderr
+    assert len(stdout.splitlines()) == 21
+    # Each worker books 10 or 11 slots 0.1 s apart: ~1 s; without the share, ~0.5 s.
+    assert elapsed >= 0.9

@@ -70,6 +70,23 @@ def parse_rate(text: str | int | float) -> float:
     return count / _PER[match.group(2) or "s"]
 
 
+AUTO_WORKERS = 0
+"""``--workers auto``: hx.run.workers.auto_worker_count decides."""
+
+
+def parse_workers(text: str | int) -> int:
+    """``"4"`` as 4, ``"auto"`` as AUTO_WORKERS; ValueError for anything else."""
+    if str(text).strip().lower() == "auto":
+        return AUTO_WORKERS
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"expected a number of processes or 'auto', got {text!r}") from None
+    if count < 1:
+        raise ValueError(f"expected at least 1 process, got {text!r}")
+    return count
+
+
 @dataclasses.dataclass(frozen=True)
 class Shard:
     """Slice ``index`` of ``count`` (1 <= index <= count), written ``K/N``."""

@@ -29,7 +29,7 @@ from hx.cli.request_input import (
     Source,
 )
 from hx.errors import ExitCode
-from hx.values import Shard, StatusSet, parse_shard
+from hx.values import AUTO_WORKERS, Shard, StatusSet, parse_shard, parse_workers
 
 
 @app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)
@@ -46,9 +46,10 @@ def fetch(
         int,
         option(
             "--workers",
-            min=1,
-            metavar="N",
-            help="Processes, each with its own client and shard of SOURCE (a file).",
+            parser=parse_workers,
+            metavar="N|auto",
+            help="Processes, each with its own client and shard of SOURCE (a file); auto: one"
+            " per core for a file of 64 KiB or more, else one.",
             panel=LIMITS,
         ),
     ] = 1,
@@ -140,11 +141,17 @@ def fetch(
     from hx.monitor import dry_run as dry_runs
     from hx.monitor.rounds import run_rounds
     from hx.run.runner import BatchJob, FetchInput, run_fetch
-    from hx.run.workers import fork_workers, merge_workers
+    from hx.run.workers import auto_worker_count, fork_workers, merge_workers
 
     err = console.make_console()
 
     def run() -> ExitCode:
+        processes = workers
+        if processes == AUTO_WORKERS:
+            # Options that need the whole run in one engine keep it in one process.
+            whole_run = (shard, every, cache, metrics_file, fail_fast)
+            one_engine = dry_run or any(value is not None for value in whole_run)
+            processes = 1 if one_engine else auto_worker_count(source)
         settings = common.settings_from(
             options,
             ok_status=ok_status,
@@ -156,7 +163,7 @@ def fetch(
         monitor = monitoring.monitor_options(
             source,
             journal,
-            workers,
+            processes,
             every=every,
             rounds=rounds,
             reload=reload,
@@ -186,8 +193,8 @@ def fetch(
         )
         if dry_run:
             return dry_runs.print_requests(job, fetch_input)
-        if workers > 1:
-            forked = fork_workers(job, fetch_input, workers)  # before any event loop
+        if processes > 1:
+            forked = fork_workers(job, fetch_input, processes)  # before any event loop
             batch = functools.partial(merge_workers, job, fetch_input, forked)
         elif monitor.schedule is not None:
             tell_round = None if not options.quiet else lambda _line: None

@@ -20,6 +20,7 @@ import heapq
 import json
 import os
 import signal
+import stat
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -41,6 +42,7 @@ from hx.run.runner import (
 )
 from hx.run.signals import exit_code, handle_stop_signals
 from hx.run.summary import SummaryBuilder
+from hx.settings import Settings
 from hx.values import Shard
 
 _READ_AHEAD = 1000
@@ -58,6 +60,25 @@ class _Quiet:
 
     def advance(self, result: Result) -> None:
         pass
+
+
+AUTO_MIN_BYTES = 64 * 1024
+"""--workers auto forks only for a SOURCE at least this big (about 2,000 URLs, half
+a second of one core's work): below it the forks cost more than they save."""
+
+
+def auto_worker_count(source: str, cores: int | None = None) -> int:
+    """``--workers auto``: one worker per usable core for a regular file of at least
+    AUTO_MIN_BYTES; else (stdin, a small file, one core) a single process."""
+    if source == "-":
+        return 1
+    try:
+        info = os.stat(source)
+    except OSError:
+        return 1  # the usual open later says what is wrong with it
+    if not stat.S_ISREG(info.st_mode) or info.st_size < AUTO_MIN_BYTES:
+        return 1
+    return max(1, cores if cores is not None else len(os.sched_getaffinity(0)))
 
 
 @dataclasses.dataclass
@@ -87,13 +108,21 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
         os.close(write_fd)
         return Worker(pid, read_fd)
     # The worker: records to the pipe as its stdout; errors on the shared stderr.
-    os.close(read_fd)
-    os.dup2(write_fd, sys.stdout.fileno())
-    os.close(write_fd)
-    worker_job = dataclasses.replace(job, output_file=None, write_records=True, summary_json=None)
-    worker_input = dataclasses.replace(fetch_input, shard=Shard(index, count))
+    # Whatever happens from here on, this process ends in os._exit below: it must
+    # never return into the parent's code.
     code = ExitCode.INTERNAL
     try:
+        os.close(read_fd)
+        os.dup2(write_fd, sys.stdout.fileno())
+        os.close(write_fd)
+        worker_job = dataclasses.replace(
+            job,
+            settings=_share_of(job.settings, count),
+            output_file=None,
+            write_records=True,
+            summary_json=None,
+        )
+        worker_input = dataclasses.replace(fetch_input, shard=Shard(index, count))
         outcome = run_async(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))
         code = ExitCode.OK if outcome.summary.total == 0 else outcome.exit_code
     except BaseException as exc:  # noqa: BLE001 - a worker must end here, whatever happens
@@ -101,8 +130,19 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
         # One write: the workers share stderr, and a line must not be split by another's.
         os.write(2, f"hx: error: worker {index}/{count}: {exc}\n".encode())
     finally:
-        sys.stdout.flush()
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
         os._exit(int(code))
+
+
+def _share_of(settings: Settings, count: int) -> Settings:
+    """A worker's settings: --rate and --per-host-rate hold for the whole run, so each of
+    ``count`` workers gets its share (-c applies to each worker, as documented)."""
+    return dataclasses.replace(
+        settings,
+        rate=None if settings.rate is None else settings.rate / count,
+        per_host_rate=None if settings.per_host_rate is None else settings.per_host_rate / count,
+    )
 
 
 async def merge_workers(
