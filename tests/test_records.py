@@ -142,3 +142,10 @@ def test_cells_quote_what_needs_quoting() -> None:
     }
     [row] = table(fmt.line(record))
     assert row == ["http://h/a,b", 'said "no"\nthen left', "false", '[["a","b"]]']
+
+
+def test_the_readme_describes_every_record_field() -> None:
+    """The schema is the source; the README must not fall behind it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    missing = [name for name in known_fields() if f"`{name.split('.')[-1]}`" not in readme]
+    assert not missing, f"README.md does not mention these record fields: {missing}"
