@@ -1,14 +1,21 @@
-"""The typer app, ``--version``, the entry point and the exit-code mapping."""
+"""The typer app, ``--version``, the entry point and the exit-code mapping.
 
+The app's commands are loaded by name: ``hx fetch`` imports hx.cli.fetch
+only, ``hx --help`` all of them.
+"""
+
+import copy
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.main
 
 from hx import __version__
-from hx.cli.config import ConfigError, default_config_path, load_config
+from hx.cli.config import COMMANDS, ConfigError, default_config_path, load_config
 from hx.cli.help import HelpGroup
 from hx.errors import (
     EXIT_CODE_MEANINGS,
@@ -19,20 +26,61 @@ from hx.errors import (
 )
 
 
-class _Group(HelpGroup):
-    """Usage errors as one ``hx: error: ...`` line, like every other error hx reports.
+class _Commands(Mapping[str, Any]):
+    """hx's commands by name, each built when first looked up.
 
-    Also: a repeatable option's environment variable holds one value per line
-    (click would split ``HX_HEADER="X-A: 1"`` at the space).
+    Command ``NAME`` is the one command of ``hx.cli.NAME.app``. Listing the
+    names imports nothing.
     """
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._built:
+            module = importlib.import_module(f"hx.cli.{name}")
+            self._built[name] = _with_line_lists(typer.main.get_command(module.app))
+        return self._built[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(COMMANDS))
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+def _with_line_lists(command: Any) -> Any:
+    """``command``, its repeatable options' environment variables holding one value per line.
+
+    click splits them at whitespace (``HX_HEADER="X-A: 1"`` would be two values).
+    """
+    for param in command.params:
+        if getattr(param, "multiple", False):
+            # The splitter is a class attribute of the type, whose instance may be
+            # shared (click's STRING): this option gets a type of its own.
+            param.type = copy.copy(param.type)
+            param.type.envvar_list_splitter = "\n"
+    return command
+
+
+def command_app() -> typer.Typer:
+    """The app of one command's module: hx's group builds the command when it is named."""
+    return typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+class _Group(HelpGroup):
+    """hx's commands (:class:`_Commands`); usage errors as one ``hx: error: ...`` line,
+    like every other error hx reports."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for command in self.commands.values():
-            for param in command.params:
-                if getattr(param, "multiple", False):
-                    # A class attribute in click; this instance gets its own.
-                    setattr(param, "envvar_list_splitter", "\n")  # noqa: B010
+        # click types it as mutable; hx adds no command after start-up.
+        self.commands = _Commands()  # type: ignore[assignment]
 
     def main(
         self,
@@ -65,7 +113,7 @@ def _usage_message(exc: Any) -> str:
     message = str(exc.format_message())
     if type(exc).__name__ == "NoArgsIsHelpError":
         return message + "\n"  # the help text itself
-    message = message.replace("Value error, ", "").rstrip(".")
+    message = message.rstrip(".")
     ctx = getattr(exc, "ctx", None)
     hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
     return f"hx: error: {message}{hint}\n"
@@ -204,8 +252,7 @@ def _checked(ctx: typer.Context, command: Any, key: str, value: Any, path: Path)
     try:
         param.process_value(ctx, value)
     except typer.BadParameter as exc:
-        message = exc.message.replace("Value error, ", "")
-        raise ConfigError(f"config {path}: {key} = {value!r}: {message}") from None
+        raise ConfigError(f"config {path}: {key} = {value!r}: {exc.message}") from None
     return {param.name: value}
 
 

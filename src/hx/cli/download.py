@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hx.cli import monitoring
-from hx.cli.app import EXIT_CODES_HELP, app
+from hx.cli.app import EXIT_CODES_HELP, command_app
 from hx.cli.help import HelpCommand
 from hx.cli.options import FILES, INPUT, LIMITS, NetworkOptions, option, with_options
 from hx.errors import ExitCode, UsageError
@@ -17,6 +17,9 @@ from hx.values import check_digest, parse_checksum, parse_size
 
 if TYPE_CHECKING:
     from hx.models import InputItem, RequestSpec
+
+
+app = command_app()
 
 
 @app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)

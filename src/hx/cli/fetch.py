@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from hx.cli import monitoring, request_input
-from hx.cli.app import EXIT_CODES_HELP, app
+from hx.cli.app import EXIT_CODES_HELP, command_app
 from hx.cli.help import HelpCommand
 from hx.cli.options import (
     DEFAULTS,
@@ -30,6 +30,8 @@ from hx.cli.request_input import (
 )
 from hx.errors import ExitCode
 from hx.values import AUTO_WORKERS, Shard, StatusSet, parse_shard, parse_workers
+
+app = command_app()
 
 
 @app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)

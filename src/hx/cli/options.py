@@ -60,7 +60,13 @@ class TlsVersionChoice(StrEnum):
     v1_3 = "1.3"
 
 
-def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> Any:
+def option(
+    *flags: str,
+    help: str,
+    panel: str | None = None,
+    parser: Callable[[Any], Any] | None = None,
+    **kwargs: Any,
+) -> Any:
     """A typer option that can also be set by the environment variable HX_<LONG_NAME>.
 
     Precedence (click's): command line, then environment, then the config
@@ -68,7 +74,22 @@ def option(*flags: str, help: str, panel: str | None = None, **kwargs: Any) -> A
     """
     long_name = next(flag for flag in flags if flag.startswith("--")).split("/")[0]
     kwargs.setdefault("envvar", "HX_" + long_name[2:].upper().replace("-", "_"))
+    if parser is not None:
+        kwargs["parser"] = _telling(parser)
     return typer.Option(*flags, help=help, rich_help_panel=panel, show_envvar=True, **kwargs)
+
+
+def _telling(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parser``, its ValueError's message kept: click would report only the value."""
+
+    @functools.wraps(parser)
+    def parse(value: Any) -> Any:
+        try:
+            return parser(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    return parse
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hx.cli.app import EXIT_CODES_HELP, app
+from hx.cli.app import EXIT_CODES_HELP, command_app
 from hx.cli.help import HelpCommand
 from hx.cli.options import INPUT, LIMITS, OUTPUT, NetworkOptions, option, with_options
 from hx.cli.request_input import (
@@ -43,6 +43,9 @@ class FramingChoice(StrEnum):
     sse = "sse"
     ndjson = "ndjson"
     lines = "lines"
+
+
+app = command_app()
 
 
 @app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)
