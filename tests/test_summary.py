@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from hx.errors import ErrorKind, ExitCode
-from hx.models import ErrorInfo, Result
+from hx.models import ErrorInfo, Result, Timings
 from hx.run.summary import (
     MAX_HOSTS,
     SLOWEST,
@@ -387,3 +387,20 @@ def test_received_counts_only_what_crossed_the_wire() -> None:
     assert (summary.bytes, summary.ok_bytes) == (2800, 2500)
     assert (summary.received, summary.resumed) == (2200, 1)
     assert summary.bytes_per_second == 1100.0
+
+
+def test_phase_percentiles_cover_the_phases_that_happened() -> None:
+    fresh = Timings(dns=1.0, connect=2.0, tls=None, wait=10.0, transfer=1.0, total=14.0)
+    reused = Timings(wait=30.0, transfer=3.0, total=33.0)
+    results = [
+        dataclasses.replace(result(True, 200), timings=fresh),
+        dataclasses.replace(result(True, 200), timings=reused),
+        dataclasses.replace(result(True, 200), timings=reused),
+        result(False, None, ErrorKind.CONNECT),
+    ]
+    phases = build(results).build().phases_ms
+    assert list(phases) == ["dns", "connect", "wait", "transfer", "total"]  # no TLS happened
+    assert phases["dns"]["max"] == 1.0
+    assert phases["wait"]["p50"] == pytest.approx(30.0, rel=0.01)
+    assert phases["wait"]["max"] == 30.0
+    assert build([result(True, 200)]).build().phases_ms == {}

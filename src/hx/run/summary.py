@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hx.errors import ErrorKind, ExitCode
-from hx.models import Result
+from hx.models import Result, Timings
 
 SLOWEST = 5
 """How many of the slowest requests the summary names."""
@@ -193,7 +193,8 @@ class Summary:
     resumed: int = 0
     """Downloads that continued an earlier ``.part`` instead of starting again."""
     phases_ms: dict[str, dict[str, float | None]] = dataclasses.field(default_factory=dict)
-    """Percentiles per phase (dns, connect, tls, wait, transfer): empty until records time them."""
+    """Percentiles per phase of the final exchanges (``{"wait": {"p50": ..., ...}}``), for
+    the phases that happened at least once (a run over reused connections has no dns)."""
 
     @property
     def requests_per_second(self) -> float:
@@ -240,6 +241,10 @@ class _HostCounts:
         )
 
 
+PHASES = ("dns", "connect", "tls", "wait", "transfer", "total")
+"""The timed phases of an exchange (hx.models.Timings), in the order they happen."""
+
+
 class SummaryBuilder:
     """Fed every result as it is written; ``build()`` at any moment gives the summary."""
 
@@ -259,6 +264,7 @@ class SummaryBuilder:
         self._slowest: list[tuple[float, int, SlowRequest]] = []
         self._hosts: dict[str, _HostCounts] = {}
         self._other_hosts: _HostCounts | None = None
+        self._phases = {phase: LatencyHistogram() for phase in PHASES}
 
     @property
     def failed(self) -> int:
@@ -281,6 +287,8 @@ class SummaryBuilder:
         if result.error is not None:
             self._by_error[str(result.error.kind)] += 1
         self._note_duration(result)
+        if result.timings is not None:
+            self._note_phases(result.timings)
         if result.url is not None and "://" in result.url:
             self._count_host(result)
 
@@ -304,6 +312,12 @@ class SummaryBuilder:
             heapq.heappush(self._slowest, entry)
         elif entry[0] > self._slowest[0][0]:
             heapq.heapreplace(self._slowest, entry)
+
+    def _note_phases(self, timings: Timings) -> None:
+        for phase, histogram in self._phases.items():
+            ms = getattr(timings, phase)
+            if ms is not None:
+                histogram.add(ms)
 
     def _count_host(self, result: Result) -> None:
         assert result.url is not None
@@ -341,6 +355,11 @@ class SummaryBuilder:
             received=self._received,
             ok_bytes=self._ok_bytes,
             resumed=self._resumed,
+            phases_ms={
+                phase: histogram.percentiles()
+                for phase, histogram in self._phases.items()
+                if histogram.count
+            },
         )
 
     def _host_stats(self) -> list[HostStats]:
