@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +63,8 @@ def load_config(path: Path, profile: str | None) -> Config:
     Keys are as written (long option names); the CLI checks them against
     each command's options.
     """
+    import tomllib  # only where a config file exists (most runs read none)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

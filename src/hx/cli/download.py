@@ -166,6 +166,7 @@ def download(
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console
     from hx.cli import common
+    from hx.console.downloads import DownloadProgress
     from hx.download import Downloader, DownloadOptions
     from hx.monitor.options import MonitorOptions
     from hx.run.runner import BatchJob, run_job
@@ -213,7 +214,7 @@ def download(
             _spec(number, url, base_url, None if to_stdout else output, expected)
             for number, url in enumerate(given, start=1)
         ]
-        progress = console.DownloadProgress(err, enabled=not options.quiet)
+        progress = DownloadProgress(err, enabled=not options.quiet)
         with _input_items(input_file, base_url) as (file_items, blocking):
             return common.run_batch_command(
                 err,

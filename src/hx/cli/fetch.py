@@ -140,6 +140,7 @@ def fetch(
     from hx import console
     from hx.batch.sources import FETCH_KEYS
     from hx.cli import common
+    from hx.console.live import BatchProgress
     from hx.monitor import dry_run as dry_runs
     from hx.monitor.rounds import run_rounds
     from hx.run.runner import BatchJob, FetchInput, run_fetch
@@ -206,7 +207,7 @@ def fetch(
         return common.run_batch_command(
             err,
             options,
-            console.BatchProgress(err, enabled=not options.quiet),
+            BatchProgress(err, enabled=not options.quiet),
             batch,
             empty_input=source,
         )

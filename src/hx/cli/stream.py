@@ -153,6 +153,7 @@ def stream(
     # Imported here: `hx --help` and `hx --version` need none of the engine.
     from hx import console
     from hx.cli import common
+    from hx.console.live import BatchProgress
     from hx.run.runner import BatchJob, FetchInput, run_fetch
     from hx.stream.fetcher import StreamFetcher
     from hx.stream.tally import StreamTally
@@ -196,9 +197,7 @@ def stream(
             input_format=input_format.value,
             defaults=request_defaults(source, method, data, json_body, base_url),
         )
-        progress = _StreamProgress(
-            console.BatchProgress(err, enabled=not options.quiet), err, tally
-        )
+        progress = _StreamProgress(BatchProgress(err, enabled=not options.quiet), err, tally)
         return common.run_batch_command(
             err,
             options,

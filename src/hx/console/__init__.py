@@ -4,27 +4,18 @@ stdout is for records only. Live displays run only on an interactive
 terminal, so cron mail and pipelines never see animation. NO_COLOR (any
 non-empty value) and TERM=dumb turn off every style, bold included.
 
-messages    the console; error, warning and notice lines; -v trace lines
-numbers     one way to write counts, sizes, durations and rates
-display     what live displays share: drawn for a ``with`` block, erased after it
-live        hx fetch's status lines while a batch runs
-downloads   hx download's bars and its line per file
-summary     the end-of-run summary, for a terminal and for plain text
+messages        the console; error, warning and notice lines; -v trace lines
+numbers         one way to write counts, sizes, durations and rates
+display         what live displays share: drawn for a ``with`` block, erased after it
+live            hx fetch's status lines while a batch runs
+downloads       hx download's line per file, and its bars while on a terminal
+download_bars   those bars (rich's Progress, loaded only to draw them)
+summary         the end-of-run summary, for a terminal and for plain text
+
+Only the messages are re-exported here: a command imports the display it
+shows from its module, so no command loads another's.
 """
 
-from hx.console.downloads import DownloadProgress
-from hx.console.live import BatchProgress
 from hx.console.messages import enable_tracing, error, make_console, notice, warning
-from hx.console.summary import print_download_summary, print_summary
 
-__all__ = [
-    "BatchProgress",
-    "DownloadProgress",
-    "enable_tracing",
-    "error",
-    "make_console",
-    "notice",
-    "print_download_summary",
-    "print_summary",
-    "warning",
-]
+__all__ = ["enable_tracing", "error", "make_console", "notice", "warning"]

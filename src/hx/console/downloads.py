@@ -7,19 +7,9 @@ the summary alike.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from hx.console.display import LiveDisplay
 from hx.console.messages import say
@@ -28,15 +18,8 @@ from hx.console.summary import print_download_summary
 from hx.models import Result
 from hx.run.summary import Summary, received_bytes
 
-_NAME_WIDTH = 30
-
-
-class _SpeedColumn(ProgressColumn):
-    """Transfer speed in binary units (rich's own column is decimal)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-" if speed is None else bytes_rate(speed), style="cyan")
+if TYPE_CHECKING:
+    from hx.console.download_bars import DownloadBars
 
 
 class DownloadProgress(LiveDisplay):
@@ -45,46 +28,25 @@ class DownloadProgress(LiveDisplay):
     def __init__(self, console: Console, enabled: bool) -> None:
         self._console = console
         self._enabled = enabled
-        self._progress: Progress | None = None
-        self._overall = TaskID(0)
-        self._files: dict[int, TaskID] = {}
-        self._overall_total = 0
+        self._bars: DownloadBars | None = None
         if enabled and console.is_interactive:
-            self._progress = Progress(
-                TextColumn("{task.description}", markup=False),
-                BarColumn(bar_width=None),
-                DownloadColumn(binary_units=True),
-                _SpeedColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                redirect_stdout=False,
-                redirect_stderr=False,
-                transient=True,
-                expand=True,
-            )
-            self._overall = self._progress.add_task("all files", total=None)
-        super().__init__(self._progress)
+            from hx.console.download_bars import DownloadBars
+
+            self._bars = DownloadBars(console)
+        super().__init__(self._bars)
 
     # TransferReporter: bytes as they arrive.
     def started(self, key: int, name: str, total: int | None, done: int) -> None:
-        if self._progress is None:
-            return
-        if key in self._files:  # a retry: the file's bar starts again from disk
-            self._progress.remove_task(self._files.pop(key))
-        self._files[key] = self._progress.add_task(_shorten(name), total=total, completed=done)
-        if total is not None:
-            self._overall_total += total
-            self._progress.update(self._overall, total=self._overall_total)
-        self._progress.update(self._overall, advance=done)
+        if self._bars is not None:
+            self._bars.started(key, name, total, done)
 
     def transferred(self, key: int, count: int) -> None:
-        if self._progress is not None and key in self._files:
-            self._progress.update(self._files[key], advance=count)
-            self._progress.update(self._overall, advance=count)
+        if self._bars is not None:
+            self._bars.transferred(key, count)
 
     def ended(self, key: int) -> None:
-        if self._progress is not None and key in self._files:
-            self._progress.remove_task(self._files.pop(key))
+        if self._bars is not None:
+            self._bars.ended(key)
 
     # Reporter: one result per file.
     wants_total = False
@@ -120,7 +82,3 @@ def file_line(result: Result) -> tuple[str, str | None]:
         f"hx: saved {where} ({size(result.bytes)} in {seconds(elapsed_s)}{resumed}, {rate})",
         None,
     )
-
-
-def _shorten(name: str, width: int = _NAME_WIDTH) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"

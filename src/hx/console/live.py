@@ -16,9 +16,9 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions
-from rich.live import Live
 from rich.text import Text
 
 from hx.console.display import LiveDisplay
@@ -27,6 +27,9 @@ from hx.console.numbers import clock, count, ms
 from hx.console.summary import print_summary
 from hx.models import Result
 from hx.run.summary import LatencyHistogram, Summary, merged
+
+if TYPE_CHECKING:
+    from rich.live import Live
 
 REFRESH_PER_SECOND = 4
 WINDOW_S = 5.0
@@ -234,8 +237,10 @@ class BatchProgress(LiveDisplay):
     ) -> None:
         self._console = console
         self._tally = Tally(get_time)
-        live = None
+        live: Live | None = None
         if enabled and console.is_interactive:
+            from rich.live import Live  # drawn on a terminal only
+
             live = Live(
                 StatusLines(self._tally, unicode_ok(console)),
                 console=console,

@@ -7,13 +7,17 @@ distribution, the slowest requests and the busiest hosts, drawn to its width.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from hx.console.messages import say, unicode_ok
 from hx.console.numbers import bytes_rate, count, ms, plural, seconds, size
 from hx.run.summary import HistogramBucket, HostStats, SlowRequest, Summary
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 HOST_ROWS = 10
 """Hosts listed on a terminal (the rest are in --summary-json)."""
@@ -94,6 +98,8 @@ def _slow_text(slow: SlowRequest) -> str:
 
 
 def _section(title: str) -> Table:
+    from rich.table import Table  # terminals only: cron's summary is plain lines
+
     table = Table.grid(padding=(0, 2))
     table.title = f"{_INDENT}{title}"
     table.title_justify = "left"

@@ -10,8 +10,10 @@ import dataclasses
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hx.models import Expectations
+if TYPE_CHECKING:
+    from hx.models import Expectations
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hx.stream.framing import FramingChoice
+if TYPE_CHECKING:
+    from hx.stream.framing import FramingChoice
 
 
 @dataclasses.dataclass(frozen=True)
