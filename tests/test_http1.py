@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from hx.net.http1 import Http1Transport
-from hx.net.http1_state import TRANSITIONS, Event, State, advance
+from hx.net.http1_state import TRANSITIONS, Event, MissingTransition, State, advance
 from support.http1_server import OK, Reply, ScriptedServer, message, script
 from support.tls_servers import Certificates, server_context
 from support.transport import HEADER_INJECTIONS, body_parts
@@ -475,5 +475,5 @@ def test_every_state_is_reachable_and_only_idle_takes_a_request() -> None:
 
 
 def test_a_transition_missing_from_the_table_is_a_bug() -> None:
-    with pytest.raises(RuntimeError, match="no transition IDLE -HEAD->"):
+    with pytest.raises(MissingTransition, match="no transition IDLE -HEAD->"):
         advance(State.IDLE, Event.HEAD)

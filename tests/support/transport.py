@@ -1,5 +1,6 @@
-"""What the transport tests share (test_http1.py, test_http2.py): the life of a scripted
-server on 127.0.0.1, a streamed request body, and the header injections to refuse."""
+"""What the transport tests share (test_http1.py, test_http2.py, ...): the life of a
+scripted server on 127.0.0.1, a silent one, a streamed request body, and the header
+injections to refuse."""
 
 from __future__ import annotations
 
@@ -80,3 +81,10 @@ class LoopbackServer:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
+
+
+class SilentServer(LoopbackServer):
+    """Accepts connections and says nothing: a TLS handshake with it never completes."""
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()

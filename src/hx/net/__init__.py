@@ -2,6 +2,8 @@
 
 routing      which route (direct or a proxy) a request takes; one transport per route
 pool         what both of hx's connection pools share: the limit, waiting for room, closing
+connect      opening a connection: resolving, TCP, TLS, each timed
+exchange     what a request's phases took (response.extensions["hx.exchange"])
 http1        hx's HTTP/1.1 transport for direct routes (http1_parser: the bytes -> heads;
              http1_state: a connection's states and their transitions)
 http2        hx's HTTP/2 transport for direct routes under --http2 (over h2)

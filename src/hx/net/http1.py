@@ -17,12 +17,14 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from time import perf_counter
 from typing import cast
 
 import httpx
 
+from hx.net.exchange import Exchange
 from hx.net.http1_parser import ProtocolError, ResponseHead, ResponseReader
-from hx.net.http1_state import ENDED, READING, Event, State, advance
+from hx.net.http1_state import ENDED, READING, TRANSITIONS, Event, MissingTransition, State
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
 _HIGH_WATER = 1 << 20
@@ -53,11 +55,13 @@ class Http1Transport(Pool["_Connection"]):
         self._idle: dict[Origin, list[_Connection]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = perf_counter()
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         origin = origin_of(request)
         connection = await self._acquire(origin, request, timeouts)
+        exchange = connection.new_exchange(started)
         try:
-            head = await connection.exchange(request, timeouts)
+            head = await connection.exchange(request, timeouts, exchange)
         except BaseException:
             self._discard(connection)
             raise
@@ -65,7 +69,11 @@ class Http1Transport(Pool["_Connection"]):
             head.status,
             headers=head.headers,
             stream=_ResponseStream(self, connection, timeouts.get("read")),
-            extensions={"http_version": head.version, "reason_phrase": head.reason},
+            extensions={
+                "http_version": head.version,
+                "reason_phrase": head.reason,
+                "hx.exchange": exchange,
+            },
         )
 
     def _take(self, origin: Origin) -> _Connection | None:
@@ -137,6 +145,7 @@ class _Connection(PooledConnection):
         self._reading_paused = False
         # The exchange in progress.
         self._request: httpx.Request | None = None
+        self._exchange: Exchange | None = None
         self._reader = ResponseReader(self._queue)
         self._error: httpx.RequestError | None = None
         self._body: deque[bytes] = deque()
@@ -145,7 +154,11 @@ class _Connection(PooledConnection):
     # -- state -----------------------------------------------------------------
 
     def _to(self, event: Event) -> None:
-        self.state = advance(self.state, event)
+        # advance(), inlined: this runs four times a request.
+        try:
+            self.state = TRANSITIONS[self.state][event]
+        except KeyError:
+            raise MissingTransition(self.state, event) from None
 
     @property
     def reusable(self) -> bool:
@@ -161,18 +174,21 @@ class _Connection(PooledConnection):
     # -- one exchange ----------------------------------------------------------
 
     async def exchange(
-        self, request: httpx.Request, timeouts: dict[str, float | None]
+        self, request: httpx.Request, timeouts: dict[str, float | None], exchange: Exchange
     ) -> ResponseHead:
-        """Send ``request`` and wait for the response head (1xx responses skipped)."""
-        self._start(request)
+        """Send ``request`` and wait for the response head (1xx responses skipped),
+        timing both in ``exchange``."""
+        self._start(request, exchange)
         await self._send(request, timeouts.get("write"))
+        exchange.request_sent()
         while (head := self._reader.head) is None:
             await self.wait_body(timeouts.get("read"))
         return head
 
-    def _start(self, request: httpx.Request) -> None:
+    def _start(self, request: httpx.Request, exchange: Exchange) -> None:
         self._to(Event.SEND)
         self._request = request
+        self._exchange = exchange
         self._reader.start(request.method.encode("ascii"))
         self._error = None
         self._body.clear()
@@ -272,6 +288,8 @@ class _Connection(PooledConnection):
         if self.state not in READING:
             self._to(Event.SPOIL)  # unasked-for bytes: this connection cannot be trusted
             return
+        if self.state is State.AWAITING_HEAD and self._exchange is not None:
+            self._exchange.response_began()
         reader = self._reader
         try:
             reader.feed(data)
@@ -284,8 +302,14 @@ class _Connection(PooledConnection):
         if self.state is State.AWAITING_HEAD:
             self._to(Event.HEAD)
         if reader.ended:
-            self._to(Event.END if reader.reusable else Event.END_LAST)
+            self._end(Event.END if reader.reusable else Event.END_LAST)
         self._wake()
+
+    def _end(self, event: Event) -> None:
+        """The response has ended (``END`` or ``END_LAST``)."""
+        self._to(event)
+        if self._exchange is not None:
+            self._exchange.response_ended()
 
     def _queue(self, piece: bytes) -> None:
         self._body.append(piece)
@@ -326,7 +350,7 @@ class _Connection(PooledConnection):
         except ProtocolError as cut_short:
             self._fail(httpx.RemoteProtocolError(str(cut_short)))
             return
-        self._to(Event.END_LAST)  # a body delimited by the close has ended
+        self._end(Event.END_LAST)  # a body delimited by the close has ended
         self._wake()
 
     def pause_writing(self) -> None:

@@ -3,7 +3,7 @@
 Everything that decides whether a connection may carry another request lives
 here (as in h11's ``_state.py``): the connection reports events, ``advance``
 looks up the next state in ``TRANSITIONS``, and a pair missing from the table
-is a bug in hx, not in the server. IDLE is the one state a request may start in.
+is a bug in hx (MissingTransition), not in the server. IDLE is the one state a request may start in.
 
     CONNECTING -made-> IDLE -send-> AWAITING_HEAD -head-> RECEIVING_BODY
     RECEIVING_BODY -end-> DONE -release-> IDLE                (keep-alive)
@@ -82,11 +82,16 @@ ENDED = frozenset([S.DONE, S.MUST_CLOSE])
 """The states in which the response has been received whole."""
 
 
+class MissingTransition(RuntimeError):
+    """An event the table has no transition for in the current state: a bug in hx."""
+
+    def __init__(self, state: State, event: Event) -> None:
+        super().__init__(f"HTTP/1.1 connection: no transition {state.name} -{event.name}->")
+
+
 def advance(state: State, event: Event) -> State:
-    """The state after ``event``; a transition missing from the table is hx's own bug."""
+    """The state after ``event``."""
     try:
         return TRANSITIONS[state][event]
     except KeyError:
-        raise RuntimeError(
-            f"HTTP/1.1 connection: no transition {state.name} -{event.name}->"
-        ) from None
+        raise MissingTransition(state, event) from None

@@ -18,6 +18,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
+from time import perf_counter
 from typing import cast
 
 import h2.config
@@ -29,6 +30,7 @@ import h2.settings
 import httpx
 from hpack import Encoder
 
+from hx.net.exchange import Exchange
 from hx.net.http1 import Http1Transport
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
@@ -70,6 +72,7 @@ class Http2Transport(Pool["_Connection"]):
         """The connect under way to an origin, for other requests to that origin to await."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = perf_counter()
         origin = origin_of(request)
         if (origin[0] == b"https" or self._prior_knowledge) and origin not in self._http1_origins:
             timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
@@ -78,7 +81,8 @@ class Http2Transport(Pool["_Connection"]):
             except _SpeaksHttp1:
                 pass
             else:
-                return await connection.request(request, timeouts)
+                exchange = connection.new_exchange(started)
+                return await connection.request(request, timeouts, exchange)
         if self._http1 is None:
             self._http1 = self._make_http1()
         return await self._http1.handle_async_request(request)
@@ -231,10 +235,21 @@ def _length(n: int) -> bytes:
 class _Stream:
     """One request's side of a connection: its response head, body pieces and end."""
 
-    __slots__ = ("id", "headers", "body", "ended", "sent", "error", "waiter", "window_waiter")
+    __slots__ = (
+        "id",
+        "exchange",
+        "headers",
+        "body",
+        "ended",
+        "sent",
+        "error",
+        "waiter",
+        "window_waiter",
+    )
 
-    def __init__(self, stream_id: int, sent: bool) -> None:
+    def __init__(self, stream_id: int, exchange: Exchange, sent: bool) -> None:
         self.id = stream_id
+        self.exchange = exchange
         self.headers: list[tuple[bytes, bytes]] | None = None
         self.body: deque[tuple[bytes, int]] = deque()  # (data, flow-controlled length)
         self.ended = False
@@ -314,13 +329,14 @@ class _Connection(PooledConnection):
     # -- one request -----------------------------------------------------------
 
     async def request(
-        self, request: httpx.Request, timeouts: dict[str, float | None]
+        self, request: httpx.Request, timeouts: dict[str, float | None], exchange: Exchange
     ) -> httpx.Response:
-        """Send ``request`` on a new stream (reserved) and wait for its response head."""
+        """Send ``request`` on a new stream (reserved) and wait for its response head,
+        timing both in ``exchange``."""
         stream: _Stream | None = None
         try:
             has_body = not isinstance(request.stream, httpx.ByteStream) or _has_bytes(request)
-            stream = self._open(request, has_body)
+            stream = self._open(request, has_body, exchange)
             if has_body:
                 await self._send_body(stream, request, timeouts.get("write"))
             while stream.headers is None:
@@ -333,10 +349,10 @@ class _Connection(PooledConnection):
             status,
             headers=headers,
             stream=_ResponseStream(self, stream, timeouts.get("read"), request),
-            extensions={"http_version": b"HTTP/2"},
+            extensions={"http_version": b"HTTP/2", "hx.exchange": exchange},
         )
 
-    def _open(self, request: httpx.Request, has_body: bool) -> _Stream:
+    def _open(self, request: httpx.Request, has_body: bool, exchange: Exchange) -> _Stream:
         url = request.url
         authority = url.netloc
         regular = []
@@ -369,7 +385,9 @@ class _Connection(PooledConnection):
             self._h2.send_headers(stream_id, headers, end_stream=not has_body)
         except h2.exceptions.ProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc), request=request) from exc
-        stream = self._streams[stream_id] = _Stream(stream_id, sent=not has_body)
+        stream = self._streams[stream_id] = _Stream(stream_id, exchange, sent=not has_body)
+        if not has_body:
+            exchange.request_sent()  # written at the end of this turn of the loop
         self._flush_soon()
         return stream
 
@@ -399,6 +417,7 @@ class _Connection(PooledConnection):
             if not (stream.ended or stream.error):
                 self._h2.end_stream(stream.id)
                 stream.sent = True
+                stream.exchange.request_sent()
                 self._flush_soon()
         except h2.exceptions.ProtocolError as exc:
             if stream.error is not None:
@@ -519,6 +538,7 @@ class _Connection(PooledConnection):
         elif isinstance(event, h2.events.ResponseReceived):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
+                stream.exchange.response_began()
                 stream.headers = event.headers
                 stream.wake()
         elif isinstance(event, h2.events.InformationalResponseReceived):
@@ -534,6 +554,7 @@ class _Connection(PooledConnection):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
                 stream.ended = True
+                stream.exchange.response_ended()
                 stream.wake()
         elif isinstance(event, h2.events.StreamReset):
             stream = self._streams.get(event.stream_id)
@@ -563,7 +584,10 @@ class _Connection(PooledConnection):
         8.6): that one, like a malformed :status, fails the stream (RFC 9113 8.1.1)."""
         status = next((value for name, value in headers if name == b":status"), b"")
         stream = self._streams.get(stream_id)
-        if stream is None or (status != b"101" and _valid_status(status)):
+        if stream is None:
+            return
+        stream.exchange.response_began()
+        if status != b"101" and _valid_status(status):
             return
         stream.error = httpx.RemoteProtocolError(
             f"invalid :status {status[:20]!r} in an interim response"

@@ -4,8 +4,7 @@
 (connections being opened count), a request at the limit makes room by
 closing an idle connection or waits for room until its ``pool`` timeout, and
 ``aclose()`` fails the requests still waiting and returns once every
-connection has closed. Also here: origins, opening a connection (its errors
-mapped to httpx's), timed waits, closing gracefully.
+connection has closed. Also here: origins, timed waits, closing gracefully.
 """
 
 from __future__ import annotations
@@ -18,10 +17,11 @@ from typing import Generic, TypeVar, cast
 
 import httpx
 
+from hx.net.connect import open_connection
+from hx.net.exchange import Connected, Exchange
+
 Origin = tuple[bytes, bytes, int]
 """(scheme, host, port): the connections a request may use."""
-
-P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
 def pool_deadline(timeouts: dict[str, float | None]) -> float | None:
@@ -41,46 +41,6 @@ def origin_of(request: httpx.Request) -> Origin:
         # httpx.URL takes port 83616; the socket layer would wrap it to 18080.
         raise httpx.InvalidURL(f"port {port} is outside 1-65535")
     return (url.raw_scheme, url.raw_host, port)
-
-
-async def open_connection(
-    origin: Origin,
-    protocol: Callable[[], P],
-    tls: TlsContext,
-    request: httpx.Request,
-    timeout: float | None,
-    ready: Callable[[P], Awaitable[None]] | None = None,
-) -> P:
-    """Connect to ``origin`` (TLS for https) and, within the same ``timeout``, await
-    ``ready`` (an HTTP/2 server's SETTINGS). ConnectTimeout or ConnectError on failure;
-    the connection is closed then."""
-    scheme, raw_host, port = origin
-    host = raw_host.decode("ascii")
-    secure = scheme == b"https"
-    loop = asyncio.get_running_loop()
-    transport: asyncio.BaseTransport | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            transport, connection = await loop.create_connection(
-                protocol,
-                host,
-                port,
-                ssl=tls.get() if secure else None,
-                server_hostname=host if secure else None,
-            )
-            if ready is not None:
-                await ready(connection)
-    except BaseException as exc:
-        if transport is not None:
-            transport.close()
-        if isinstance(exc, TimeoutError):
-            raise httpx.ConnectTimeout(
-                f"timed out connecting to {host}:{port}", request=request
-            ) from None
-        if isinstance(exc, OSError):  # ssl.SSLError included
-            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
-        raise
-    return connection
 
 
 CLOSE_WAIT = 0.25
@@ -200,6 +160,18 @@ class PooledConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """Done once connection_lost has run."""
+        self.connected: Connected | None = None
+        """What setting it up took: set once it is open."""
+        self._exchanges = 0
+
+    def new_exchange(self, started: float) -> Exchange:
+        """The Exchange of the next request on this connection (``started``: perf_counter()
+        when the transport took it)."""
+        connected = self.connected
+        if connected is None:
+            raise RuntimeError("the connection is not open")
+        self._exchanges += 1
+        return connected.exchange(started, reused=self._exchanges > 1)
 
     @property
     def gone(self) -> bool:
@@ -313,7 +285,9 @@ class Pool(httpx.AsyncBaseTransport, Generic[C]):
 
         self._connecting += 1
         try:
-            connection = await open_connection(origin, make, self._tls, request, timeout, ready)
+            connection, connected = await open_connection(
+                origin, make, self._tls, request, timeout, ready
+            )
         except BaseException:
             # Its transport is closed, maybe not yet gone: aclose() waits for it too.
             self._closing.update(c for c in made if c.transport is not None and not c.gone)
@@ -321,6 +295,7 @@ class Pool(httpx.AsyncBaseTransport, Generic[C]):
             raise
         finally:
             self._connecting -= 1
+        connection.connected = connected
         self._open.add(connection)
         return connection
 
