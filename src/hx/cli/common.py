@@ -1,14 +1,12 @@
 """What every command does once it runs: options -> Settings, the run, the exit code.
 
-Commands import this module inside their bodies, so the engine (httpx, rich
-progress) is loaded only when a command actually runs.
+Commands import this module inside their bodies, so the engine (httpx) is
+loaded only when a command actually runs.
 """
 
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
-
-from rich.console import Console
 
 from hx import console
 from hx.cli.options import NetworkOptions
@@ -113,7 +111,7 @@ def record_format(options: NetworkOptions) -> RecordFormat:
 
 
 def run_batch_command(
-    err: Console,
+    err: console.Stderr,
     options: NetworkOptions,
     progress: Progress,
     batch: Callable[[Progress, Callable[[str], None]], Coroutine[Any, Any, Outcome]],
@@ -134,7 +132,7 @@ def run_batch_command(
     return outcome.exit_code
 
 
-def exit_code_of(err: Console, run: Callable[[], ExitCode]) -> int:
+def exit_code_of(err: console.Stderr, run: Callable[[], ExitCode]) -> int:
     """Run a command body; the one place where exceptions become exit codes."""
     try:
         return int(run())

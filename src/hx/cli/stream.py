@@ -28,9 +28,8 @@ from hx.stream.options import StreamOptions
 from hx.values import parse_size, parse_timeout
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from hx.cli.common import Progress
+    from hx.console.messages import Stderr
     from hx.models import Result
     from hx.run.summary import Summary
     from hx.stream.tally import StreamTally
@@ -212,7 +211,7 @@ def stream(
 class _StreamProgress:
     """hx fetch's live lines while streams run; then the stream summary, not fetch's."""
 
-    def __init__(self, live: "Progress", err: "Console", tally: "StreamTally") -> None:
+    def __init__(self, live: "Progress", err: "Stderr", tally: "StreamTally") -> None:
         self._live = live
         self._err = err
         self._tally = tally

@@ -4,7 +4,7 @@ stdout is for records only. Live displays run only on an interactive
 terminal, so cron mail and pipelines never see animation. NO_COLOR (any
 non-empty value) and TERM=dumb turn off every style, bold included.
 
-messages        the console; error, warning and notice lines; -v trace lines
+messages        the console (rich's on a terminal only); error, warning, notice, -v lines
 numbers         one way to write counts, sizes, durations and rates
 display         what live displays share: drawn for a ``with`` block, erased after it
 live            hx fetch's status lines while a batch runs
@@ -16,6 +16,6 @@ Only the messages are re-exported here: a command imports the display it
 shows from its module, so no command loads another's.
 """
 
-from hx.console.messages import enable_tracing, error, make_console, notice, warning
+from hx.console.messages import Stderr, enable_tracing, error, make_console, notice, warning
 
-__all__ = ["enable_tracing", "error", "make_console", "notice", "warning"]
+__all__ = ["Stderr", "enable_tracing", "error", "make_console", "notice", "warning"]

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from hx.console.display import LiveDisplay
-from hx.console.messages import say
+from hx.console.messages import Stderr, on_terminal, say
 from hx.console.numbers import bytes_rate, seconds, size
 from hx.console.summary import print_download_summary
 from hx.models import Result
@@ -25,14 +23,14 @@ if TYPE_CHECKING:
 class DownloadProgress(LiveDisplay):
     """A bar per active file plus an overall bar on a terminal; a plain line per file always."""
 
-    def __init__(self, console: Console, enabled: bool) -> None:
+    def __init__(self, console: Stderr, enabled: bool) -> None:
         self._console = console
         self._enabled = enabled
         self._bars: DownloadBars | None = None
         if enabled and console.is_interactive:
             from hx.console.download_bars import DownloadBars
 
-            self._bars = DownloadBars(console)
+            self._bars = DownloadBars(on_terminal(console))
         super().__init__(self._bars)
 
     # TransferReporter: bytes as they arrive.

@@ -4,6 +4,8 @@ A result only bumps counters; the lines are laid out when rich redraws (from
 its own thread, hence the lock), to the terminal's width at that moment. A
 line that would not fit drops its least useful fields instead of wrapping: a
 wrapped line is what leaves stale copies behind when the display is cleared.
+Off a terminal nothing is drawn, and rich is not loaded: its Text and Live are
+imported where lines are drawn.
 
     ━━━━━━━━━━━━━━────── 3,812/20,000  19%  20 in flight  812 req/s  ETA 0:19  0:04 elapsed
     3,700 ok  112 failed  200×3,650  404×50  503×12  p50 12.3 ms  p99 340 ms
@@ -18,18 +20,17 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from rich.console import Console, ConsoleOptions
-from rich.text import Text
-
 from hx.console.display import LiveDisplay
-from hx.console.messages import unicode_ok
+from hx.console.messages import Stderr, on_terminal, unicode_ok
 from hx.console.numbers import clock, count, ms
 from hx.console.summary import print_summary
 from hx.models import Result
 from hx.run.summary import LatencyHistogram, Summary, merged
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions
     from rich.live import Live
+    from rich.text import Text
 
 REFRESH_PER_SECOND = 4
 WINDOW_S = 5.0
@@ -150,6 +151,8 @@ def _width(fields: list[_Field]) -> int:
 
 
 def _join(fields: list[_Field]) -> Text:
+    from rich.text import Text
+
     line = Text(_GAP).join(field.text for field in fields)
     line.no_wrap = True
     line.overflow = "crop"
@@ -158,6 +161,8 @@ def _join(fields: list[_Field]) -> Text:
 
 def progress_line(snap: Snapshot, width: int, unicode: bool = True) -> Text:
     """done/total and percent, in flight, req/s, ETA, elapsed; a bar in the room left."""
+    from rich.text import Text
+
     if snap.total is not None:
         # Padded to their final widths, so that the fields do not shift as the counts grow.
         total = count(snap.total)
@@ -187,6 +192,8 @@ def progress_line(snap: Snapshot, width: int, unicode: bool = True) -> Text:
 
 
 def _bar(fraction: float, width: int, unicode: bool) -> Text:
+    from rich.text import Text
+
     filled = round(min(max(fraction, 0.0), 1.0) * width)
     done, left = ("━", "─") if unicode else ("#", "-")
     bar = Text(done * filled, style="magenta")
@@ -196,6 +203,8 @@ def _bar(fraction: float, width: int, unicode: bool) -> Text:
 
 def outcome_line(snap: Snapshot, width: int, unicode: bool = True) -> Text:
     """ok and failed, the commonest statuses, p50 and p99 of the last few seconds."""
+    from rich.text import Text
+
     times = "×" if unicode else "x"
     failed_style = "red" if snap.failed else "dim"
     fields = [
@@ -233,17 +242,18 @@ class BatchProgress(LiveDisplay):
     """
 
     def __init__(
-        self, console: Console, enabled: bool, get_time: Callable[[], float] = time.monotonic
+        self, console: Stderr, enabled: bool, get_time: Callable[[], float] = time.monotonic
     ) -> None:
         self._console = console
         self._tally = Tally(get_time)
         live: Live | None = None
         if enabled and console.is_interactive:
-            from rich.live import Live  # drawn on a terminal only
+            from rich.live import Live
 
+            terminal = on_terminal(console)
             live = Live(
-                StatusLines(self._tally, unicode_ok(console)),
-                console=console,
+                StatusLines(self._tally, unicode_ok(terminal)),
+                console=terminal,
                 refresh_per_second=REFRESH_PER_SECOND,
                 transient=True,
                 redirect_stdout=False,

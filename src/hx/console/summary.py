@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.text import Text
-
-from hx.console.messages import say, unicode_ok
+from hx.console.messages import Stderr, on_terminal, say, unicode_ok
 from hx.console.numbers import bytes_rate, count, ms, plural, seconds, size
 from hx.run.summary import HistogramBucket, HostStats, SlowRequest, Summary
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 HOST_ROWS = 10
 """Hosts listed on a terminal (the rest are in --summary-json)."""
@@ -27,7 +25,7 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 """A bar's last cell in eighths, so that small counts still show."""
 
 
-def print_summary(console: Console, summary: Summary) -> None:
+def print_summary(console: Stderr, summary: Summary) -> None:
     """``hx fetch``'s summary: counts, statuses, errors, latency, bytes."""
     head = (
         f"hx: {plural(summary.total, 'request')} in {seconds(summary.elapsed_s)}"
@@ -52,15 +50,16 @@ def print_summary(console: Console, summary: Summary) -> None:
         if summary.slowest:
             _line(console, "slowest", _slow_text(summary.slowest[0]))
         return
+    terminal = on_terminal(console)
     if summary.histogram:
-        console.print(_histogram(summary.histogram, console.width, unicode_ok(console)))
+        terminal.print(_histogram(summary.histogram, terminal.width, unicode_ok(terminal)))
     if summary.slowest:
-        console.print(_slowest(summary.slowest))
+        terminal.print(_slowest(summary.slowest))
     if len(summary.hosts) > 1:
-        console.print(_hosts(summary.hosts))
+        terminal.print(_hosts(summary.hosts))
 
 
-def print_download_summary(console: Console, summary: Summary) -> None:
+def print_download_summary(console: Stderr, summary: Summary) -> None:
     """``hx download``'s summary: files and bytes; request latency means little for a file."""
     head = (
         f"hx: {plural(summary.total, 'file')} in {seconds(summary.elapsed_s)}:"
@@ -77,13 +76,13 @@ def print_download_summary(console: Console, summary: Summary) -> None:
         _line(console, "errors", _counts(summary.by_error))
 
 
-def _line(console: Console, label: str, text: str) -> None:
+def _line(console: Stderr, label: str, text: str) -> None:
     # On a terminal, rich wraps at word boundaries; elsewhere the line stays whole.
     say(console, f"{_INDENT}{label + ':':<9} {text}", wrap=console.is_terminal)
 
 
 def _skipped_line(
-    console: Console, summary: Summary, why: str = "already done per the journal"
+    console: Stderr, summary: Summary, why: str = "already done per the journal"
 ) -> None:
     if summary.skipped:
         _line(console, "skipped", f"{count(summary.skipped)} {why}")
@@ -97,8 +96,11 @@ def _slow_text(slow: SlowRequest) -> str:
     return f"{ms(slow.ms)} {_outcome(slow)} [{slow.id}] {slow.url}"
 
 
+# rich's tables and texts are imported where they are built: on a terminal only.
+
+
 def _section(title: str) -> Table:
-    from rich.table import Table  # terminals only: cron's summary is plain lines
+    from rich.table import Table
 
     table = Table.grid(padding=(0, 2))
     table.title = f"{_INDENT}{title}"
@@ -109,6 +111,8 @@ def _section(title: str) -> Table:
 
 def _histogram(buckets: list[HistogramBucket], width: int, unicode: bool) -> Table:
     """One row per bucket: its range, a bar scaled to the widest bucket, its count."""
+    from rich.text import Text
+
     dash = "–" if unicode else "-"
     labels = [_bucket_label(bucket, dash) for bucket in buckets]
     counts = [count(bucket.count) for bucket in buckets]
@@ -160,6 +164,8 @@ def _slowest(slowest: list[SlowRequest]) -> Table:
 
 def _cut(text: str) -> Text:
     """A cell that is shortened with an ellipsis rather than wrapped."""
+    from rich.text import Text
+
     return Text(text, no_wrap=True, overflow="ellipsis")
 
 
