@@ -15,10 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hx.errors import LineError
-from hx.models import Expectations, Result, TlsFacts
+from hx.models import Expectations, Result
 from hx.monitor import json_path
 from hx.monitor.assertions import failures, same_json
 from hx.monitor.expectations import for_request, from_line, parse_json_check, parse_regex
+from hx.net.exchange import TlsInfo
 from support.cli import assert_usage_error, hx, records, write_lines, write_ndjson
 from support.server import TestServer
 
@@ -251,12 +252,12 @@ def test_min_cert_days(expiring_server: TestServer, tls_ca_pem: Path) -> None:
 def test_min_cert_days_on_its_own() -> None:
     https = Result(id=1, line=1, url="https://h/", method="GET", ok=True, status=200)
     expect = Expectations(min_cert_days=14)
-    facts = TlsFacts(not_after="2026-12-02T00:00:00Z", days_left=5)
+    facts = TlsInfo(not_after="2026-12-02T00:00:00Z", days_left=5)
     assert failures(dataclasses.replace(https, tls=facts), expect) == [
         "expected a certificate valid for at least 14 more days;"
         " it expires in 5 days (2026-12-02T00:00:00Z)"
     ]
-    assert failures(dataclasses.replace(https, tls=TlsFacts(days_left=14)), expect) == []
+    assert failures(dataclasses.replace(https, tls=TlsInfo(days_left=14)), expect) == []
     assert failures(https, expect) == [
         "expected a certificate valid for at least 14 more days; got no certificate facts"
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,47 @@ def test_the_readme_describes_every_record_field() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     missing = [name for name in known_fields() if f"`{name.split('.')[-1]}`" not in readme]
     assert not missing, f"README.md does not mention these record fields: {missing}"
+
+
+def test_timings_are_measured_on_new_connections_and_null_on_reused_ones(
+    server: TestServer, tmp_path: Path
+) -> None:
+    source = write_lines(tmp_path / "urls.txt", [server.url("/json"), server.url("/json?2")])
+    first, second = records(hx("fetch", source, "-c", "1", "--ordered", "-q"))
+    port = int(server.url("/").rsplit(":", 1)[1].split("/")[0])
+    for record in (first, second):
+        assert (record["remote_ip"], record["remote_port"]) == ("127.0.0.1", port)
+        assert record["tls"] is None
+    assert first["reused"] is False and second["reused"] is True
+    fresh, reused = first["timings"], second["timings"]
+    assert fresh["dns"] is not None and fresh["connect"] is not None and fresh["tls"] is None
+    assert reused["dns"] is reused["connect"] is reused["tls"] is None
+    for timings in (fresh, reused):
+        assert timings["wait"] is not None and timings["transfer"] is not None
+        assert timings["total"] >= timings["wait"] + timings["transfer"]
+
+
+def test_wait_and_transfer_match_the_server_s_delays(server: TestServer, tmp_path: Path) -> None:
+    # /slow answers after 0.2 s; /drip sends its head at once, then 3 bytes 0.1 s apart.
+    urls = [server.url("/slow?delay=0.2"), server.url("/drip?bytes=3&delay=0.1")]
+    slow, drip = records(hx("fetch", write_lines(tmp_path / "urls.txt", urls), "--ordered", "-q"))
+    assert slow["timings"]["wait"] == pytest.approx(200, abs=20)
+    assert drip["timings"]["transfer"] == pytest.approx(300, abs=30)
+
+
+def test_https_records_carry_the_tls_facts(
+    h2_server: AsgiServer, tls_ca_pem: Path, tmp_path: Path
+) -> None:
+    source = write_lines(tmp_path / "urls.txt", [h2_server.url("/")])
+    [record] = records(hx("fetch", source, "--http2", "--cacert", tls_ca_pem, "-q"))
+    assert record["http_version"] == "HTTP/2"
+    assert record["timings"]["tls"] is not None
+    tls = record["tls"]
+    assert tls["alpn"] == "h2" and tls["version"] in ("TLSv1.2", "TLSv1.3")
+    assert tls["cipher"]
+    # trustme's certificates: valid until the year 3000, no common names.
+    assert tls["not_after"] == "3000-01-01T00:00:00Z"
+    expires = datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC)
+    days_left = (expires - datetime.datetime.now(datetime.UTC)).days
+    assert tls["days_left"] in (days_left, days_left + 1)
+    assert (tls["subject_cn"], tls["issuer_cn"]) == (None, None)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from hx.errors import ErrorKind
 from hx.settings import Pairs
+
+if TYPE_CHECKING:
+    # Only types here: the records load without httpx or ssl (CLI start-up).
+    import httpx
+
+    from hx.net.exchange import TlsInfo
 
 JsonPath = tuple[str | int, ...]
 """Object keys and array indexes, from the top of a JSON document down (hx.monitor.json_path)."""
@@ -122,20 +126,6 @@ class Timings:
     total: float | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TlsFacts:
-    """A TLS connection's version, cipher and ALPN, and its server's leaf certificate."""
-
-    version: str | None = None
-    cipher: str | None = None
-    alpn: str | None = None
-    not_after: str | None = None
-    """RFC 3339, UTC."""
-    days_left: int | None = None
-    subject_cn: str | None = None
-    issuer_cn: str | None = None
-
-
 StreamEnd = Literal["eof", "max_events", "max_time", "idle_timeout", "interrupted", "error"]
 
 
@@ -179,7 +169,8 @@ class Result:
     reused: bool | None = None
     """Whether the connection that answered had served an earlier request."""
     timings: Timings | None = None
-    tls: TlsFacts | None = None
+    tls: TlsInfo | None = None
+    """https: the connection's TLS facts (hx.net.exchange), shared by its requests."""
     bytes: int = 0
     content_type: str | None = None
     error: ErrorInfo | None = None
@@ -220,7 +211,9 @@ class Result:
         if record.get("timings") is not None:
             values["timings"] = Timings(**record["timings"])
         if record.get("tls") is not None:
-            values["tls"] = TlsFacts(**record["tls"])
+            from hx.net.exchange import TlsInfo  # ssl: only when reading https records back
+
+            values["tls"] = TlsInfo(**record["tls"])
         if record.get("stream") is not None:
             values["stream"] = StreamStats(**record["stream"])
         return cls(**values)

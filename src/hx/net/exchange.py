@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 
+EXCHANGE = "hx.exchange"
+"""The response extension that holds a request's Exchange."""
+
 
 @dataclass(slots=True, frozen=True)
 class TlsInfo:
@@ -28,18 +31,18 @@ class TlsInfo:
     (with verification off, the certificate is read only if ``cryptography`` is
     installed)."""
 
-    version: str | None
+    version: str | None = None
     """``"TLSv1.3"``."""
-    cipher: str | None
+    cipher: str | None = None
     """``"TLS_AES_256_GCM_SHA384"``."""
-    alpn: str | None
+    alpn: str | None = None
     """``"h2"``, ``"http/1.1"``, or None if none was agreed."""
-    not_after: str | None
+    not_after: str | None = None
     """When the certificate expires, RFC 3339 in UTC: ``"2027-03-01T12:00:00Z"``."""
-    days_left: int | None
+    days_left: int | None = None
     """Whole days until ``not_after`` (negative once expired)."""
-    subject_cn: str | None
-    issuer_cn: str | None
+    subject_cn: str | None = None
+    issuer_cn: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

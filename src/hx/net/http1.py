@@ -22,7 +22,7 @@ from typing import cast
 
 import httpx
 
-from hx.net.exchange import Exchange
+from hx.net.exchange import EXCHANGE, Exchange
 from hx.net.http1_parser import ProtocolError, ResponseHead, ResponseReader
 from hx.net.http1_state import ENDED, READING, TRANSITIONS, Event, MissingTransition, State
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
@@ -72,7 +72,7 @@ class Http1Transport(Pool["_Connection"]):
             extensions={
                 "http_version": head.version,
                 "reason_phrase": head.reason,
-                "hx.exchange": exchange,
+                EXCHANGE: exchange,
             },
         )
 

@@ -30,7 +30,7 @@ import h2.settings
 import httpx
 from hpack import Encoder
 
-from hx.net.exchange import Exchange
+from hx.net.exchange import EXCHANGE, Exchange
 from hx.net.http1 import Http1Transport
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
@@ -349,7 +349,7 @@ class _Connection(PooledConnection):
             status,
             headers=headers,
             stream=_ResponseStream(self, stream, timeouts.get("read"), request),
-            extensions={"http_version": b"HTTP/2", "hx.exchange": exchange},
+            extensions={"http_version": b"HTTP/2", EXCHANGE: exchange},
         )
 
     def _open(self, request: httpx.Request, has_body: bool, exchange: Exchange) -> _Stream:

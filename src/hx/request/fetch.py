@@ -19,7 +19,8 @@ import httpx
 
 from hx.errors import ErrorKind
 from hx.filenames import safe_name
-from hx.models import BadLine, ErrorInfo, RequestSpec, Result
+from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Timings
+from hx.net.exchange import EXCHANGE, Exchange
 from hx.redact import redact_headers, redact_url
 from hx.request import redirects
 from hx.request.decoding import BodyTooLarge, decoded_chunks
@@ -58,11 +59,33 @@ def result_for(spec: RequestSpec, response: httpx.Response | None = None, **fiel
             "final_url": redact_url(str(response.url)),
             "content_type": response.headers.get("content-type"),
             "redirects": response.extensions.get(redirects.REDIRECTS, 0),
+            **_exchange_fields(response.extensions.get(EXCHANGE)),
             **fields,
         }
     return Result(
         id=spec.record_id, line=spec.line, url=redact_url(spec.url), method=spec.method, **fields
     )
+
+
+def _exchange_fields(exchange: Exchange | None) -> dict[str, Any]:
+    """What hx's transport measured of the final exchange (none through a proxy)."""
+    if exchange is None:
+        return {}
+    timings = Timings(
+        dns=exchange.dns,
+        connect=exchange.connect,
+        tls=exchange.tls,
+        wait=exchange.wait,
+        transfer=exchange.transfer,
+        total=(time.perf_counter() - exchange.started) * 1000,
+    )
+    return {
+        "remote_ip": exchange.remote_ip,
+        "remote_port": exchange.remote_port,
+        "reused": exchange.reused,
+        "timings": timings,
+        "tls": exchange.tls_info,
+    }
 
 
 def failed_result(
