@@ -240,8 +240,6 @@ def expiring_server(tls_ca: trustme.CA) -> Iterator[TestServer]:
 def test_min_cert_days(expiring_server: TestServer, tls_ca_pem: Path) -> None:
     url = expiring_server.url("/json")
     passing = fetch_one(url, "--cacert", str(tls_ca_pem), "--min-cert-days", "5")
-    if passing["tls"] is None:
-        pytest.skip("records carry no TLS facts yet (Result.tls)")
     assert passing["ok"] is True and passing["tls"]["days_left"] == 5
     message = failure(fetch_one(url, "--cacert", str(tls_ca_pem), "--min-cert-days", "6"))
     assert message.startswith(
