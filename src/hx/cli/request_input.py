@@ -4,7 +4,6 @@ Each option is an ``Annotated`` type a command uses as a parameter's type;
 :func:`request_defaults` turns the values into the defaults of every input line.
 """
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -89,6 +88,8 @@ def request_defaults(
     source: str, method: str | None, data: str | None, json_body: str | None, base_url: str | None
 ) -> "RequestDefaults":
     """What input lines that say nothing of them get: method, body, base URL."""
+    import json
+
     from hx.batch.sources import RequestDefaults, check_method, check_url
     from hx.cli.common import parse_option
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.resources
-import json
 from typing import Any
 
 
 @functools.cache
 def record_schema() -> dict[str, Any]:
     """The JSON Schema of a record (hx/schema/record.schema.json)."""
+    # Imported here: ``hx --help`` loads this module, and needs neither.
+    import importlib.resources
+    import json
+
     text = importlib.resources.files("hx").joinpath("schema/record.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
