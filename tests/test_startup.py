@@ -129,6 +129,18 @@ def test_fetch_of_a_plain_http_url(tmp_path: Path, server: TestServer, quiet: li
     assert among(modules, [*unused, *NEVER_OFF_A_TERMINAL]) == []
 
 
+def test_a_config_file_builds_only_the_command_being_run(
+    tmp_path: Path, server: TestServer
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("concurrency = 5\nretries = 1\n")  # keys every command takes
+
+    modules = loaded_modules(tmp_path, "--config", str(config), "fetch", url_list(tmp_path, server))
+
+    assert {"tomllib", "hx.cli.fetch"} <= modules
+    assert among(modules, ["hx.cli.download", "hx.cli.stream"]) == []
+
+
 def test_download_of_a_plain_http_url(tmp_path: Path, server: TestServer) -> None:
     modules = loaded_modules(tmp_path, "download", "-q", server.url("/bytes/10"))
 

@@ -1,7 +1,7 @@
 """The ``hx`` console script: answers ``hx --version`` before importing anything else.
 
-Everything else goes to :func:`hx.cli.main`, whose imports (typer, the
-commands) cost more than the whole answer to ``--version``.
+Everything else goes to :func:`hx.cli.main`, whose imports (typer, hx's
+options, the command named) cost more than the whole answer to ``--version``.
 """
 
 import sys

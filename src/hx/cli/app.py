@@ -194,7 +194,12 @@ def main_callback(
 def config_defaults(
     ctx: typer.Context, path: Path | None, no_config: bool, profile: str | None
 ) -> dict[str, dict[str, Any]] | None:
-    """The config file as click's default_map, every key checked against the commands."""
+    """The config file as click's default_map of the command being run, every key checked.
+
+    Commands are built as they are looked up (:class:`_Commands`): another
+    command only for a top-level key the one being run does not take, or for
+    its own table.
+    """
     if no_config:
         if profile is not None:
             raise UsageError("--profile needs a config file (not --no-config)")
@@ -207,23 +212,33 @@ def config_defaults(
             return None
     loaded = load_config(path, profile)
     # typer vendors its own click: reach the commands through the context.
-    commands: dict[str, Any] = dict(getattr(ctx.command, "commands", {}))
-    defaults: dict[str, dict[str, Any]] = {name: {} for name in commands}
+    commands: Mapping[str, Any] = getattr(ctx.command, "commands", {})
+    running = ctx.invoked_subcommand
+    defaults: dict[str, Any] = {}
     for layer in loaded.layers:  # lowest precedence first: later layers win
         for key, value in layer.shared.items():
-            matched = [name for name, cmd in commands.items() if _param(cmd, key) is not None]
-            if not matched:
+            name = _taker(commands, running, key)
+            if name is None:
                 where = f"[{layer.prefix.rstrip('.')}] " if layer.prefix else ""
                 raise ConfigError(f"config {path}: {where}unknown option {key!r}")
-            for name in matched:
-                defaults[name].update(_checked(ctx, commands[name], key, value, path))
+            checked = _checked(ctx, commands[name], key, value, path)
+            if name == running:
+                defaults.update(checked)
         for name, table in layer.commands.items():
             for key, value in table.items():
                 if _param(commands[name], key) is None:
                     where = f"[{layer.prefix}{name}]"
                     raise ConfigError(f"config {path}: {where} has no option {key!r}")
-                defaults[name].update(_checked(ctx, commands[name], key, value, path))
-    return defaults
+                checked = _checked(ctx, commands[name], key, value, path)
+                if name == running:
+                    defaults.update(checked)
+    return None if running is None else {running: defaults}
+
+
+def _taker(commands: Mapping[str, Any], running: str | None, key: str) -> str | None:
+    """A command that takes config key ``key``: the one being run if it does."""
+    names = sorted(commands, key=lambda name: name != running)  # the one being run first
+    return next((name for name in names if _param(commands[name], key) is not None), None)
 
 
 def _visible(path: Path) -> bool:
