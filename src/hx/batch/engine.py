@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Protocol, runtime_checkable
@@ -232,11 +232,7 @@ class Batch:
         started_at = time.time()
         started = time.monotonic()
         result = await self._run(item)
-        result = dataclasses.replace(
-            result,
-            started_at=rfc3339(started_at),
-            total_ms=(time.monotonic() - started) * 1000,
-        )
+        result.stamp(rfc3339(started_at), (time.monotonic() - started) * 1000)
         await self._emit(seq, result, journal=None if _interrupted(result) else item)
 
     def _unstarted(self, item: InputItem) -> Result:
@@ -352,8 +348,14 @@ def _explain_refused_wait(
 
 def rfc3339(timestamp: float) -> str:
     """``2026-11-27T16:09:04.123Z``: UTC, millisecond precision."""
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    second = int(timestamp)
+    return f"{_utc_second(second)}.{int((timestamp - second) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    # Most requests of a batch start within the same second as the one before.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _interrupted(result: Result) -> bool:

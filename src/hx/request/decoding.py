@@ -180,6 +180,15 @@ async def decoded_chunks(
     Raises httpx.DecodingError for a body hx cannot decode and BodyTooLarge once
     more than ``max_size`` decoded bytes arrive.
     """
+    if "content-encoding" not in response.headers:
+        # Most bodies: nothing to decode, only the size to watch.
+        size = 0
+        async for raw in response.aiter_raw():
+            size += len(raw)
+            if max_size is not None and size > max_size:
+                raise BodyTooLarge(max_size, size)
+            yield raw
+        return
     encodings = response.headers.get_list("content-encoding", split_commas=True)
     decoder = BodyDecoder(encodings, max_size)
     async for raw in response.aiter_raw():

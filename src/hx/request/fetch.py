@@ -208,14 +208,14 @@ async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Sett
     if response.status_code == 304:
         path = None  # no body: what an earlier run saved stays (hx fetch --cache)
     kept: list[bytes] | None = [] if settings.include_body else None
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if path is not None else None
     size = 0
     try:
         with PartFile(path) if path is not None else contextlib.nullcontext() as part:
             async with contextlib.aclosing(decoded_chunks(response, settings.max_size)) as chunks:
                 async for chunk in chunks:
                     size += len(chunk)
-                    if part is not None:
+                    if part is not None and digest is not None:
                         part.write(chunk)
                         digest.update(chunk)
                     if kept is not None:
@@ -230,7 +230,7 @@ async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Sett
     body = _Body(size=size)
     if kept is not None:
         body.text, body.encoding = _body_text(response, b"".join(kept))
-    if path is not None:
+    if path is not None and digest is not None:
         body.path, body.sha256 = str(path), digest.hexdigest()
     return body
 

@@ -241,8 +241,9 @@ class _HostCounts:
         )
 
 
-PHASES = ("dns", "connect", "tls", "wait", "transfer", "total")
-"""The timed phases of an exchange (hx.models.Timings), in the order they happen."""
+PHASES = ("dns", "connect", "tls", "wait", "transfer")
+"""The timed phases of an exchange (hx.models.Timings), in the order they happen
+(their total is close to the latency percentiles already given)."""
 
 
 class SummaryBuilder:
@@ -297,6 +298,9 @@ class SummaryBuilder:
             return  # no attempt ran its course: invalid input, or cut short by a stop
         # The final attempt, as in the percentiles: the server's time, not hx's queue.
         ms = result.elapsed_ms
+        slowest = self._slowest
+        if len(slowest) >= SLOWEST and ms <= slowest[0][0]:
+            return  # not among the slowest: nothing to build (most results)
         entry = (
             ms,
             self.total,  # ties: the earlier request stays, and no SlowRequest is compared
@@ -308,16 +312,24 @@ class SummaryBuilder:
                 ms=round(ms, 2),
             ),
         )
-        if len(self._slowest) < SLOWEST:
-            heapq.heappush(self._slowest, entry)
-        elif entry[0] > self._slowest[0][0]:
-            heapq.heapreplace(self._slowest, entry)
+        if len(slowest) < SLOWEST:
+            heapq.heappush(slowest, entry)
+        else:
+            heapq.heapreplace(slowest, entry)
 
     def _note_phases(self, timings: Timings) -> None:
-        for phase, histogram in self._phases.items():
-            ms = getattr(timings, phase)
-            if ms is not None:
-                histogram.add(ms)
+        # Spelled out: this runs for every result.
+        phases = self._phases
+        if timings.dns is not None:
+            phases["dns"].add(timings.dns)
+        if timings.connect is not None:
+            phases["connect"].add(timings.connect)
+        if timings.tls is not None:
+            phases["tls"].add(timings.tls)
+        if timings.wait is not None:
+            phases["wait"].add(timings.wait)
+        if timings.transfer is not None:
+            phases["transfer"].add(timings.transfer)
 
     def _count_host(self, result: Result) -> None:
         assert result.url is not None
