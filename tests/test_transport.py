@@ -377,6 +377,27 @@ def test_ssl_cert_file_from_the_environment(
     assert_all_ok(fetch(tmp_path, urls, "--http2", env=env), 1, "HTTP/2")
 
 
+def test_a_missing_ssl_cert_file_is_a_usage_error_before_any_request(
+    server: TestServer, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    result = fetch(tmp_path, [server.url("/status/200")], env={"SSL_CERT_FILE": str(missing)})
+    assert result.exit_code == 2
+    assert result.stderr == f"hx: error: SSL_CERT_FILE {missing}: no such file\n"
+
+
+def test_an_ssl_cert_file_is_loaded_only_for_https(
+    server: TestServer, h2_server: AsgiServer, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    env = {"SSL_CERT_FILE": str(garbage)}
+    assert_all_ok(fetch(tmp_path, [server.url("/status/200")], env=env), 1, "HTTP/1.1")
+    result = fetch(tmp_path, [h2_server.url("/status/200")], "--http2", env=env)
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.startswith(f"hx: error: SSL_CERT_FILE/DIR {garbage}: ")
+
+
 # -- secrets ----------------------------------------------------------------------------
 
 SECRETS = ("proxy-secret", "auth-secret", "url-secret", "socks-secret")

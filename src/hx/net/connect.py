@@ -42,6 +42,9 @@ async def open_connection(
     scheme, raw_host, port = origin
     host = raw_host.decode("ascii")
     secure = scheme == b"https"
+    # First: the context may be loaded now (the run's first https URL), and a bad CA
+    # file must fail before any socket is opened.
+    context = tls.get() if secure else None
     loop = asyncio.get_running_loop()
     transport: asyncio.BaseTransport | None = None
     try:
@@ -55,7 +58,7 @@ async def open_connection(
             transport, connection = await loop.create_connection(
                 protocol,
                 sock=sock,
-                ssl=tls.get() if secure else None,
+                ssl=context,
                 server_hostname=host if secure else None,
             )
             handshaken = perf_counter()

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import httpx
 
-from hx.errors import ErrorKind, internal_error_message
+from hx.errors import ErrorKind, HxError, internal_error_message
 from hx.models import ErrorInfo
 from hx.redact import redact_url
 from hx.request.redirects import RedirectRefused
@@ -25,7 +25,13 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 
 
 def classify(exc: BaseException) -> ErrorInfo:
-    """The record's ``error`` for an exception raised while making a request."""
+    """The record's ``error`` for an exception raised while making a request.
+
+    Raises ``exc`` itself for what is not a request's failure: hx's own batch-level
+    errors (a CA file that will not load) and exceptions it does not know.
+    """
+    if isinstance(exc, HxError):
+        raise exc
     # Timeouts first: over TLS their chain holds an SSLWantReadError.
     if isinstance(exc, httpx.TimeoutException):
         return ErrorInfo(ErrorKind.TIMEOUT, _TIMEOUT_PHASES.get(type(exc), "timeout"))
