@@ -192,7 +192,7 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
             ),
             Tool(
                 "hx-workers",
-                "hx fetch --workers 2" + (" --http2" if tls else ""),
+                "hx fetch --workers auto" + (" --http2" if tls else ""),
                 [
                     *ctx.hx,
                     "--no-config",
@@ -202,7 +202,7 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
                     n,
                     "-q",
                     "--workers",
-                    "2",
+                    "auto",
                     *hx_tls,
                 ],
                 N_SMALL,
@@ -688,7 +688,7 @@ def render(table: Table) -> str:
 
 
 def targets(tables: dict[str, Table]) -> list[str]:
-    """Issue 6's targets, checked against this run's numbers."""
+    """Issue 17's targets, checked against this run's numbers."""
 
     def speed(tkey: str, tool: str) -> float | None:  # hx ÷ tool
         t = tables.get(tkey)
@@ -714,13 +714,47 @@ def targets(tables: dict[str, Table]) -> list[str]:
     s3 = tables.get("S3")
     big = next((t.key for t in s3.tools[1:2]), "") if s3 else "hx-1000000"
     rss_small, rss_big = rss("hx-10000"), rss(big)
+
+    def ratio(tkey: str, tool: str, other: str) -> float | None:  # tool ÷ other, same table
+        t = tables.get(tkey)
+        a, b = (t.get(tool), t.get(other)) if t else (None, None)
+        return t.value(a) / t.value(b) if t and a and b else None
+
+    def s6_ideal(c: int) -> float | None:
+        rate = hx_rate(f"S6 c={c}")
+        return rate / (c / 0.05) if rate else None
+
+    def s4_rss() -> float | None:
+        t = tables.get("S4 single")
+        hx = t.get("hx") if t else None
+        return hx.median("rss_mb") if hx else None
+
+    def s6_rss() -> float | None:
+        t = tables.get("S6 c=1000")
+        hx = t.get("hx") if t else None
+        return hx.median("rss_mb") if hx else None
+
     checks: list[tuple[str, float | None, str, float]] = [
-        ("S1 c=20: hx ÷ httpx gather", speed("S1 c=20", "gather"), ">=", 4.0),
-        ("S1 c=20: hx ÷ aria2c", speed("S1 c=20", "aria2c"), ">=", 1.0),
-        ("S1 c=20: hx ÷ aiohttp pool", speed("S1 c=20", "aiohttp"), ">=", 0.5),
-        ("S1: hx c=200 ÷ hx c=20", r200 / r20 if r20 and r200 else None, ">=", 0.9),
-        ("S2 c=20: hx --http2 ÷ httpx gather http2", speed("S2 c=20", "gather"), ">=", 2.0),
-        ("S2 c=200: hx --http2 ÷ httpx gather http2", speed("S2 c=200", "gather"), ">=", 2.0),
+        ("S4 single: hx ÷ curl", speed("S4 single", "curl"), ">=", 1.0),
+        ("S4 single: hx ÷ httpx stream loop", speed("S4 single", "httpx"), ">=", 1.0),
+        ("S4 split 4: hx ÷ aria2c -x4", speed("S4 split", "aria2c"), ">=", 1.0),
+        ("S4: hx peak RSS MiB", s4_rss(), "<=", 100.0),
+        ("S5: hx fetch (1 URL) ms", ms("fetch1"), "<=", 150.0),
+        ("S5: hx --version ms", ms("version"), "<=", 40.0),
+        ("S5: hx --help ms", ms("help"), "<=", 100.0),
+        ("S1 c=20: hx ÷ aiohttp pool", speed("S1 c=20", "aiohttp"), ">=", 0.6),
+        (
+            "S1 c=20: hx --workers ÷ aiohttp pool",
+            ratio("S1 c=20", "hx-workers", "aiohttp"),
+            ">=",
+            0.9,
+        ),
+        ("S1: hx c=200 ÷ hx c=20", r200 / r20 if r20 and r200 else None, ">=", 0.95),
+        ("S2 c=20: hx --http2 ÷ httpx gather http2", speed("S2 c=20", "gather"), ">=", 2.5),
+        ("S6 c=500: hx ÷ ideal", s6_ideal(500), ">=", 0.9),
+        ("S6 c=1000: hx ÷ ideal", s6_ideal(1000), ">=", 0.9),
+        ("S6 c=1000: hx ÷ aiohttp pool", speed("S6 c=1000", "aiohttp"), ">=", 1.0),
+        ("S6 c=1000: hx peak RSS MiB", s6_rss(), "<=", 150.0),
         (f"S3: hx peak RSS MiB, {big.removeprefix('hx-')} lines", rss_big, "<=", 150.0),
         (
             f"S3: hx RSS {big.removeprefix('hx-')} lines ÷ 10000 lines",
@@ -728,11 +762,6 @@ def targets(tables: dict[str, Table]) -> list[str]:
             "<=",
             1.2,
         ),
-        ("S4 single: hx ÷ curl", speed("S4 single", "curl"), ">=", 1.0),
-        ("S4 single: hx ÷ wget2", speed("S4 single", "wget2"), ">=", 0.8),
-        ("S4 split 4: hx ÷ wget2 --chunk-size", speed("S4 split", "wget2"), ">=", 1.0),
-        ("S5: hx --version ms", ms("version"), "<=", 80.0),
-        ("S5: hx --help ms", ms("help"), "<=", 200.0),
     ]
     lines = ["| target | this run | goal | |", "|---|---:|---:|---|"]
     for label, value, op, goal in checks:
@@ -870,7 +899,7 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     tail = [
-        "## Targets (issue 6)",
+        "## Targets (issue 17)",
         "",
         *targets(tables),
         "",
