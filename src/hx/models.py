@@ -250,7 +250,7 @@ class Result:
             "remote_port": self.remote_port,
             "reused": self.reused,
             "timings": None if self.timings is None else _timings_record(self.timings),
-            "tls": None if self.tls is None else dataclasses.asdict(self.tls),
+            "tls": None if self.tls is None else _tls_record(self.tls),
             "error": (
                 None
                 if self.error is None
@@ -299,4 +299,17 @@ def _timings_record(timings: Timings) -> dict[str, float | None]:
             ("transfer", timings.transfer),
             ("total", timings.total),
         )
+    }
+
+
+def _tls_record(tls: TlsInfo) -> dict[str, str | int | None]:
+    # Spelled out: dataclasses.asdict deep-copies every field, for every https record.
+    return {
+        "version": tls.version,
+        "cipher": tls.cipher,
+        "alpn": tls.alpn,
+        "not_after": tls.not_after,
+        "days_left": tls.days_left,
+        "subject_cn": tls.subject_cn,
+        "issuer_cn": tls.issuer_cn,
     }
