@@ -3,6 +3,7 @@ record naming the line; never a traceback, never a hang, never a lost batch."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -120,3 +121,20 @@ def test_an_unreadable_default_config_directory_is_no_config(
     monkeypatch.setattr(Path, "exists", exists)
     result = hx("fetch", urls)
     assert result.exit_code == 0, result.stderr
+
+
+def test_an_unexpected_error_before_the_command_is_one_line_not_a_traceback(
+    urls: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_module = importlib.import_module("hx.cli.app")  # hx.cli.app is also the typer app
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app_module, "config_defaults", broken)
+    result = hx("fetch", urls)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "hx: error: internal error: RuntimeError: a bug (a bug in hx: please report it)\n"
+    )

@@ -207,3 +207,19 @@ def test_journal_holds_no_credentials_from_urls(tmp_path: Path) -> None:
         previous = journal.previous(request)
     assert previous is not None
     assert previous.url == "https://alice:***@example.test/private?x=1"
+
+
+def test_the_records_are_flushed_before_each_entry_is_written(tmp_path: Path) -> None:
+    """No entry may reach the journal while its record still sits in hx's buffers."""
+    path = tmp_path / "journal"
+    seen: list[int] = []  # journal lines on disk each time the records are flushed
+    journal = FileJournal(
+        path, before_write=lambda: seen.append(len(path.read_bytes().splitlines()))
+    )
+    try:
+        for line in (1, 2, 3):
+            journal.record(spec(line), outcome(spec(line)))
+    finally:
+        journal.close()
+    assert seen == [0, 1, 2]
+    assert len(path.read_bytes().splitlines()) == 3

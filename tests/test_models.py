@@ -8,32 +8,12 @@ import pytest
 
 from hx.errors import ErrorKind
 from hx.models import BadLine, ErrorInfo, RequestSpec, Result
+from hx.schema import record_schema
 
 # --- Result.to_record -------------------------------------------------------------------
 
-FIXED_FIELDS = {
-    "id",
-    "line",
-    "url",
-    "method",
-    "status",
-    "ok",
-    "http_version",
-    "final_url",
-    "started_at",
-    "elapsed_ms",
-    "total_ms",
-    "bytes",
-    "content_type",
-    "attempts",
-    "redirects",
-    "remote_ip",
-    "remote_port",
-    "reused",
-    "timings",
-    "tls",
-    "error",
-}
+FIXED_FIELDS = set(record_schema()["required"])
+"""In every record: the schema (src/hx/schema/record.schema.json) is their one list."""
 
 
 def test_minimal_record_has_exactly_the_fixed_fields() -> None:
