@@ -12,6 +12,7 @@ import pytest
 
 from support.cli import RouteServer, isolate
 from support.fault_server import Blackhole, FaultServer
+from support.process import TERMINAL_HINTS
 from support.proxy_servers import ProxyProcess
 from support.server import TestServer
 from support.tls_servers import AsgiServer, Certificates, server_context
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
 # Each keeps ``errors``: what its handlers raised.
 ServerT = TypeVar("ServerT", TestServer, AsgiServer)
+
+
+@pytest.fixture(autouse=True)
+def _off_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts off a terminal, whatever the CI runner sets; those that want a
+    terminal say so."""
+    for name in TERMINAL_HINTS:
+        monkeypatch.delenv(name, raising=False)
 
 
 def _serving(srv: ServerT) -> Iterator[ServerT]:

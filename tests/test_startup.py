@@ -19,9 +19,11 @@ import pytest
 from support.process import hx_env
 from support.server import TestServer
 
-# Runs hx's console script in this interpreter, then writes the names of the loaded modules.
+# Runs hx's console script in this interpreter, then writes the names of the modules
+# hx loaded: not those a site hook (a .pth file) loaded before it started.
 _LOADED_MODULES = """\
 import sys
+before = set(sys.modules)
 out, sys.argv = sys.argv[1], ["hx", *sys.argv[2:]]
 try:
     from hx._entry import main
@@ -29,7 +31,7 @@ try:
 except SystemExit:
     pass
 finally:
-    loaded = sorted(sys.modules)
+    loaded = sorted(set(sys.modules) - before)
     import json
     with open(out, "w") as file:
         json.dump(loaded, file)

@@ -11,16 +11,21 @@ import sys
 import time
 from collections.abc import Callable
 
-__all__ = ["HX", "hx_env", "wait_for"]
+__all__ = ["HX", "TERMINAL_HINTS", "hx_env", "wait_for"]
 
 #: ``hx`` as a child process of this interpreter (the console script may be absent).
 HX = [sys.executable, "-m", "hx"]
 
 
+# What makes rich take a pipe for a terminal; a CI runner may set any of them.
+TERMINAL_HINTS = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE")
+
+
 def hx_env(**extra: str) -> dict[str, str]:
-    """This environment with colour off (stderr must read the same under any CI), plus ``extra``."""
-    env = dict(os.environ, NO_COLOR="1", **extra)
-    env.pop("FORCE_COLOR", None)
+    """This environment off a terminal with colour off (stderr must read the same under
+    any CI), plus ``extra``."""
+    env = {name: value for name, value in os.environ.items() if name not in TERMINAL_HINTS}
+    env.update(NO_COLOR="1", **extra)
     return env
 
 
