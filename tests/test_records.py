@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hx.errors import ErrorKind
-from hx.models import ErrorInfo, Result, Timings
-from hx.run.records import TABLE_FIELDS, RecordFormat
+from hx.models import ErrorInfo, Result, StreamStats, Timings
+from hx.net.exchange import TlsInfo
+from hx.run.records import TABLE_FIELDS, RecordFormat, dumps
 from hx.schema import known_fields, parse_fields, record_schema
 from support.cli import assert_usage_error, hx, records, write_lines
 from support.server import TestServer
@@ -79,6 +83,59 @@ def test_a_full_result_matches_the_schema() -> None:
         resumed_from=0,
     )
     validator().validate(result.to_record())
+
+
+_text = st.text(max_size=12)  # any code point: quotes, controls, U+2028, surrogates
+_ms = st.none() | st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
+_count = st.integers(min_value=0, max_value=2**63)
+
+
+def _optional(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | values
+
+
+_results = st.builds(
+    Result,
+    id=st.integers(min_value=-(2**63), max_value=2**63) | _text,
+    line=st.integers(min_value=0, max_value=10**9),
+    url=_optional(_text),
+    method=_optional(_text),
+    ok=st.booleans(),
+    status=_optional(st.integers(100, 599)),
+    http_version=_optional(_text),
+    final_url=_optional(_text),
+    elapsed_ms=st.floats(0, 1e9, allow_nan=False, allow_infinity=False) | st.just(0),
+    started_at=_optional(_text),
+    total_ms=_ms,
+    redirects=_count,
+    remote_ip=_optional(_text),
+    remote_port=_optional(st.integers(0, 65535)),
+    reused=_optional(st.booleans()),
+    timings=_optional(st.builds(Timings, _ms, _ms, _ms, _ms, _ms, _ms)),
+    tls=_optional(st.builds(TlsInfo, _optional(_text), _optional(_text), _optional(_text))),
+    bytes=_count,
+    content_type=_optional(_text),
+    error=_optional(st.builds(ErrorInfo, st.sampled_from(ErrorKind), _text)),
+    attempts=_count,
+    headers=_optional(st.lists(st.tuples(_text, _text), max_size=3).map(tuple)),
+    body=_optional(_text),
+    body_encoding=_optional(st.sampled_from(["text", "base64"])),
+    path=_optional(_text),
+    sha256=_optional(_text),
+    skipped=st.booleans(),
+    resumed_from=_optional(_count),
+    received=_optional(_count),
+    stream=_optional(st.builds(StreamStats, st.just("eof"), _count, _count, _ms, _ms, _ms)),
+    round=_optional(_count),
+    not_modified=st.booleans(),
+)
+
+
+@given(_results)
+def test_an_ndjson_line_is_the_record_json_would_write(result: Result) -> None:
+    """dumps() writes the common fields by hand: the same text as json, for any result."""
+    expected = json.dumps(result.to_record(), ensure_ascii=False, separators=(",", ":"))
+    assert dumps(result) == expected
 
 
 def table(text: str, delimiter: str = ",") -> list[list[str]]:

@@ -250,13 +250,15 @@ class Result:
             "remote_port": self.remote_port,
             "reused": self.reused,
             "timings": None if self.timings is None else _timings_record(self.timings),
-            "tls": None if self.tls is None else _tls_record(self.tls),
-            "error": (
-                None
-                if self.error is None
-                else {"kind": str(self.error.kind), "message": self.error.message}
-            ),
+            "tls": None if self.tls is None else tls_record(self.tls),
+            "error": None if self.error is None else error_record(self.error),
         }
+        record.update(self.opt_in_record())
+        return record
+
+    def opt_in_record(self) -> dict[str, Any]:
+        """The record's opt-in fields that this result has, in record order."""
+        record: dict[str, Any] = {}
         if self.headers is not None:
             record["headers"] = [list(pair) for pair in self.headers]
         if self.body is not None:
@@ -302,7 +304,11 @@ def _timings_record(timings: Timings) -> dict[str, float | None]:
     }
 
 
-def _tls_record(tls: TlsInfo) -> dict[str, str | int | None]:
+def error_record(error: ErrorInfo) -> dict[str, str]:
+    return {"kind": str(error.kind), "message": error.message}
+
+
+def tls_record(tls: TlsInfo) -> dict[str, str | int | None]:
     # Spelled out: dataclasses.asdict deep-copies every field, for every https record.
     return {
         "version": tls.version,

@@ -13,12 +13,13 @@ import io
 import json
 import os
 import sys
+from json.encoder import encode_basestring as _string  # json's own, ensure_ascii=False
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 from hx.errors import ExitCode, OutputError
-from hx.models import Result
+from hx.models import Result, error_record, tls_record
 from hx.schema import Fields
 from hx.storage import PartFile
 
@@ -30,6 +31,10 @@ class OutputClosed(OutputError):
 
 
 FormatName = Literal["ndjson", "csv", "tsv"]
+
+# One encoder for every line: json.dumps with options builds a new one per call,
+# a tenth of the cost of a record.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 TABLE_FIELDS = (
     "id",
@@ -76,7 +81,7 @@ class RecordFormat:
         if self.name == "ndjson":
             if self.fields is not None:
                 record = {name: _field(record, name) for name in self.fields.names}
-            return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+            return _json(record) + "\n"
         return self._row([_cell(_field(record, name)) for name in self._columns()])
 
     def _columns(self) -> tuple[str, ...]:
@@ -103,12 +108,61 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _json(value)
     return str(value)
 
 
 def dumps(result: Result) -> str:
-    return json.dumps(result.to_record(), ensure_ascii=False, separators=(",", ":"))
+    """``result``'s NDJSON record: the text json makes of ``result.to_record()``.
+
+    Written out for the fields every record has: json would build and walk a
+    dict of 21 keys, and one of 6 timings, for every request, the largest
+    share of hx's own work per small request. TLS facts, the error and the
+    opt-in fields go through json. tests/test_records.py checks that the two
+    agree for any result.
+    """
+    r, t, error = result, result.timings, result.error
+    timings = (
+        "null"
+        if t is None
+        else f'{{"dns":{_ms(t.dns)},"connect":{_ms(t.connect)},"tls":{_ms(t.tls)},'
+        f'"wait":{_ms(t.wait)},"transfer":{_ms(t.transfer)},"total":{_ms(t.total)}}}'
+    )
+    line = (
+        f'{{"id":{_string(r.id) if isinstance(r.id, str) else _int(r.id)},'
+        f'"line":{_int(r.line)},"url":{_text(r.url)},"method":{_text(r.method)},'
+        f'"status":{_int(r.status)},"ok":{_bool(r.ok)},'
+        f'"http_version":{_text(r.http_version)},"final_url":{_text(r.final_url)},'
+        f'"started_at":{_text(r.started_at)},'
+        f'"elapsed_ms":{_ms(r.elapsed_ms)},"total_ms":{_ms(r.total_ms)},'
+        f'"bytes":{_int(r.bytes)},"content_type":{_text(r.content_type)},'
+        f'"attempts":{_int(r.attempts)},"redirects":{_int(r.redirects)},'
+        f'"remote_ip":{_text(r.remote_ip)},"remote_port":{_int(r.remote_port)},'
+        f'"reused":{_bool(r.reused)},"timings":{timings},'
+        f'"tls":{"null" if r.tls is None else _json(tls_record(r.tls))},'
+        f'"error":{"null" if error is None else _json(error_record(error))}'
+    )
+    opt_in = r.opt_in_record()
+    # The opt-in fields' members, after a comma: "{...}" without its braces.
+    return f"{line},{_json(opt_in)[1:]}" if opt_in else line + "}"
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _int(value: int | None) -> str:
+    # int's own repr, as json writes an int (an IntEnum's str() is its name).
+    return "null" if value is None else int.__repr__(value)
+
+
+def _bool(value: bool | None) -> str:
+    return "null" if value is None else "true" if value else "false"
+
+
+def _ms(value: float | None) -> str:
+    # float's repr, as json writes a (finite) float; durations are never NaN or infinite.
+    return "null" if value is None else repr(round(value, 3))
 
 
 class RecordWriter:
@@ -136,7 +190,7 @@ class RecordWriter:
 
     def write_event(self, record: dict[str, Any]) -> None:
         """A line that is not a result (``hx stream``'s events): NDJSON, flushed like one."""
-        self._write_text(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._write_text(_json(record) + "\n")
 
     def write_serialised(self, line: str, result: Result) -> None:
         """Write a record a worker already serialised as NDJSON (``line``), as ``result``."""
