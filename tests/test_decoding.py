@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import inspect
 import zlib
 from collections.abc import AsyncIterator, Iterable
 
@@ -226,3 +227,9 @@ def test_hx_asks_only_for_the_encodings_it_decodes_unless_told_otherwise() -> No
     assert asyncio.run(accept_encoding(Settings())) == [ACCEPT_ENCODING]
     given = Settings(headers=(("accept-encoding", "identity"),))
     assert asyncio.run(accept_encoding(given)) == ["identity"]
+
+
+def test_httpx_raw_bodies_are_async_generators() -> None:
+    """decoded_chunks hands an unencoded, unlimited body on as httpx's own aiter_raw(),
+    typed (and closed, by its callers) as an async generator."""
+    assert inspect.isasyncgenfunction(httpx.Response.aiter_raw)

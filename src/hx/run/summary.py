@@ -39,10 +39,13 @@ _EDGE_SERIES = (
 )
 
 
+_SMALLEST_MS = 0.001
+"""The histograms' first bucket: everything up to a microsecond."""
+_log = math.log
+
+
 class LatencyHistogram:
     """Log-bucketed latencies: percentiles within ``growth - 1`` using a few KB for any count."""
-
-    _SMALLEST_MS = 0.001
 
     def __init__(self, growth: float = 1.01) -> None:
         self._growth = growth
@@ -53,21 +56,18 @@ class LatencyHistogram:
         self.max_ms = 0.0
 
     def add(self, ms: float) -> None:
-        # Called for every result, twice with a live display: kept to a few operations.
-        if ms > self._SMALLEST_MS:
-            bucket = int(math.log(ms / self._SMALLEST_MS) * self._per_log)
-        else:
-            bucket = 0
+        # Called four times per result (latency, its host, two phases): a few operations.
+        bucket = int(_log(ms / _SMALLEST_MS) * self._per_log) if ms > _SMALLEST_MS else 0
         buckets = self._buckets
         buckets[bucket] = buckets.get(bucket, 0) + 1
         self.count += 1
-        if ms < self.min_ms:
-            self.min_ms = ms
         if ms > self.max_ms:
             self.max_ms = ms
+        if ms < self.min_ms:
+            self.min_ms = ms
 
     def _upper_edge(self, bucket: int) -> float:
-        return min(self._SMALLEST_MS * self._growth ** (bucket + 1), self.max_ms)
+        return min(_SMALLEST_MS * self._growth ** (bucket + 1), self.max_ms)
 
     def percentile(self, p: float) -> float | None:
         """The latency below which ``p`` percent of samples fall (an upper bucket edge)."""
@@ -105,7 +105,7 @@ class LatencyHistogram:
         counts = [0] * (len(edges) - 1)
         for bucket, count in self._buckets.items():
             # A sample is placed by its bucket's middle: within half a bucket (0.5%).
-            middle = self._SMALLEST_MS * self._growth ** (bucket + 0.5)
+            middle = _SMALLEST_MS * self._growth ** (bucket + 0.5)
             middle = min(max(middle, self.min_ms), self.max_ms)
             index = bisect.bisect_right(edges, middle) - 1
             counts[min(max(index, 0), len(counts) - 1)] += count
@@ -281,26 +281,28 @@ class SummaryBuilder:
         if result.ok:
             self._ok_bytes += result.bytes
         self._received += received_bytes(result)
-        self._resumed += bool(result.resumed_from)
+        if result.resumed_from:
+            self._resumed += 1
+        # The final attempt, as in the percentiles: the server's time, not hx's queue.
+        ms = result.elapsed_ms
         if result.status is not None:
             self._by_code[result.status] += 1
-            self._latency.add(result.elapsed_ms)
+            self._latency.add(ms)
         if result.error is not None:
             self._by_error[str(result.error.kind)] += 1
-        self._note_duration(result)
+        slowest = self._slowest
+        # Most results are not among the slowest: nothing to build for them. A result
+        # with no attempt (invalid input, cut short by a stop) has no duration.
+        if result.attempts and (len(slowest) < SLOWEST or ms > slowest[0][0]):
+            self._note_slow(result)
         if result.timings is not None:
             self._note_phases(result.timings)
         if result.url is not None and "://" in result.url:
             self._count_host(result)
 
-    def _note_duration(self, result: Result) -> None:
-        if result.attempts == 0:
-            return  # no attempt ran its course: invalid input, or cut short by a stop
-        # The final attempt, as in the percentiles: the server's time, not hx's queue.
+    def _note_slow(self, result: Result) -> None:
         ms = result.elapsed_ms
         slowest = self._slowest
-        if len(slowest) >= SLOWEST and ms <= slowest[0][0]:
-            return  # not among the slowest: nothing to build (most results)
         entry = (
             ms,
             self.total,  # ties: the earlier request stays, and no SlowRequest is compared
