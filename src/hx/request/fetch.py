@@ -52,40 +52,36 @@ def result_for(spec: RequestSpec, response: httpx.Response | None = None, **fiel
 
     URLs are redacted here, so no caller can forget it.
     """
-    if response is not None:
-        fields = {
-            "status": response.status_code,
-            "http_version": response.http_version,
-            "final_url": redact_url(str(response.url)),
-            "content_type": response.headers.get("content-type"),
-            "redirects": response.extensions.get(redirects.REDIRECTS, 0),
-            **_exchange_fields(response.extensions.get(EXCHANGE)),
-            **fields,
-        }
+    url = redact_url(spec.url)
+    if response is None:
+        return Result(id=spec.record_id, line=spec.line, url=url, method=spec.method, **fields)
+    # What hx's transport measured of the final exchange; nothing through a proxy.
+    exchange: Exchange | None = response.extensions.get(EXCHANGE)
+    # One call, no merged dicts: this runs for every request.
     return Result(
-        id=spec.record_id, line=spec.line, url=redact_url(spec.url), method=spec.method, **fields
+        id=spec.record_id,
+        line=spec.line,
+        url=url,
+        method=spec.method,
+        status=response.status_code,
+        http_version=response.http_version,
+        final_url=redact_url(str(response.url)),
+        content_type=response.headers.get("content-type"),
+        redirects=response.extensions.get(redirects.REDIRECTS, 0),
+        remote_ip=None if exchange is None else exchange.remote_ip,
+        remote_port=None if exchange is None else exchange.remote_port,
+        reused=None if exchange is None else exchange.reused,
+        timings=None if exchange is None else _timings(exchange),
+        tls=None if exchange is None else exchange.tls_info,
+        **fields,
     )
 
 
-def _exchange_fields(exchange: Exchange | None) -> dict[str, Any]:
-    """What hx's transport measured of the final exchange (none through a proxy)."""
-    if exchange is None:
-        return {}
-    timings = Timings(
-        dns=exchange.dns,
-        connect=exchange.connect,
-        tls=exchange.tls,
-        wait=exchange.wait,
-        transfer=exchange.transfer,
-        total=(time.perf_counter() - exchange.started) * 1000,
+def _timings(exchange: Exchange) -> Timings:
+    total = (time.perf_counter() - exchange.started) * 1000
+    return Timings(
+        exchange.dns, exchange.connect, exchange.tls, exchange.wait, exchange.transfer, total
     )
-    return {
-        "remote_ip": exchange.remote_ip,
-        "remote_port": exchange.remote_port,
-        "reused": exchange.reused,
-        "timings": timings,
-        "tls": exchange.tls_info,
-    }
 
 
 def failed_result(
