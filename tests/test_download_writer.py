@@ -4,8 +4,10 @@ also when the download is cancelled while a batch is being written."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 from hx.download.writer import writing
@@ -78,3 +80,37 @@ def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -
     asyncio.run(main())
     assert path.read_bytes() == b"".join(batches)
     assert flushed == [MiB] * 5
+
+
+class SlowHasher:
+    """A sha256 that takes its time: hashing lags behind writing."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.inner = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        time.sleep(0.005)
+        self.inner.update(data)
+
+
+def test_hashing_beside_writing_sees_every_byte_in_order(tmp_path: Path) -> None:
+    """The hashing thread lags the writer's; the block ends once both are done."""
+    path = tmp_path / "f"
+    hasher = SlowHasher()
+    pieces = [bytes([n % 251]) * (64 * 1024 + n) for n in range(60)]  # ~4 MiB, odd sizes
+
+    async def main() -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            async with writing(fd, 0, [hasher]) as writer:  # type: ignore[list-item]
+                for piece in pieces:
+                    await writer.write(piece)
+        finally:
+            os.close(fd)
+
+    asyncio.run(main())
+    data = b"".join(pieces)
+    assert path.read_bytes() == data
+    assert hasher.inner.hexdigest() == hashlib.sha256(data).hexdigest()
