@@ -37,11 +37,16 @@ class Sample:
 
 
 def child_env() -> dict[str, str]:
-    """This environment without proxies or HX_* settings, so every tool talks to nginx directly."""
+    """This environment without proxies or HX_* settings, so every tool talks to nginx
+    directly; and without PYTHONDONTWRITEBYTECODE, so that hx run from a checkout keeps
+    its bytecode as an installed hx does (pip compiles it): otherwise every run compiles
+    hx's sources again, tens of ms of S5's start-up that no user pays."""
     return {
         k: v
         for k, v in os.environ.items()
-        if not k.lower().endswith("_proxy") and not k.startswith("HX_")
+        if not k.lower().endswith("_proxy")
+        and not k.startswith("HX_")
+        and k != "PYTHONDONTWRITEBYTECODE"
     }
 
 
