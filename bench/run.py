@@ -85,6 +85,10 @@ class Ctx:
     work: Path
     quick: bool
     hx: list[str]
+    baseline: list[str] | None = None
+    """Another hx (an earlier commit), run beside hx in S1 and S2: a cost in one run."""
+    tools: frozenset[str] | None = None
+    """Only these tool keys run (hx always does); None: all."""
 
     def path(self, name: str) -> Path:
         return self.work / name
@@ -190,6 +194,7 @@ def s1_s2(ctx: Ctx, tls: bool) -> list[Table]:
                 stdout=out,
                 check=ndjson_check(out, N_SMALL),
             ),
+            *_baseline(ctx, "fetch" + (" --http2" if tls else ""), urls, n, hx_tls, name),
             Tool(
                 "hx-workers",
                 "hx fetch --workers auto" + (" --http2" if tls else ""),
@@ -614,8 +619,31 @@ def s6(ctx: Ctx) -> list[Table]:
     return tables
 
 
+def _baseline(
+    ctx: Ctx, label: str, urls: Path, n: str, tls_args: list[str], name: str
+) -> list[Tool]:
+    """S1/S2's row for --baseline: the same fetch by the other hx."""
+    if ctx.baseline is None:
+        return []
+    out = ctx.path(f"baseline-{name}-{n}.ndjson")
+    argv = [*ctx.baseline, "--no-config", "fetch", str(urls), "-c", n, "-q", *tls_args]
+    return [
+        Tool(
+            "baseline",
+            f"hx {label} (baseline: {shlex.join(ctx.baseline)})",
+            argv,
+            N_SMALL,
+            stdout=out,
+            check=ndjson_check(out, N_SMALL),
+        )
+    ]
+
+
 def run_table(table: Table, runs: int, ctx: Ctx) -> None:
     runs = table.runs or runs
+    for tool in table.tools:
+        if ctx.tools is not None and tool.key != "hx" and tool.key not in ctx.tools:
+            tool.argv, tool.note = None, "not selected (--tools)"
     active = [t for t in table.tools if t.argv]
     if table.key == "S5":
         hyperfine = shutil.which("hyperfine")
@@ -853,6 +881,15 @@ def main() -> int:
     parser.add_argument(
         "--hx", help="command that runs hx, e.g. 'python -m hx' [the hx beside this Python]"
     )
+    parser.add_argument(
+        "--baseline",
+        help="another command that runs hx (an earlier commit's), measured beside hx in"
+        " S1 and S2, e.g. 'env PYTHONPATH=/tmp/old/src python -m hx'",
+    )
+    parser.add_argument(
+        "--tools",
+        help="comma-separated tool keys to run besides hx (e.g. baseline,aiohttp,gather) [all]",
+    )
     parser.add_argument("--nginx-workers", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (config, logs)")
     args = parser.parse_args()
@@ -867,7 +904,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="hx-bench-"))
     big = (100 if args.quick else 1000) * 2**20 if "S4" in chosen else 2**20
     nginx = prepare(work, big)
-    ctx = Ctx(nginx, work, args.quick, hx)
+    baseline = shlex.split(args.baseline) if args.baseline else None
+    tools = frozenset(t.strip() for t in args.tools.split(",")) if args.tools else None
+    ctx = Ctx(nginx, work, args.quick, hx, baseline, tools)
     tables: dict[str, Table] = {}
     out: list[str] = []
     try:

@@ -227,8 +227,7 @@ class Result:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Result:
         """The inverse of to_record (for records read back from a worker or a file)."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {key: value for key, value in record.items() if key in fields}
+        values = {key: value for key, value in record.items() if key in _RESULT_FIELDS}
         error = record.get("error")
         if error is not None:
             values["error"] = ErrorInfo(ErrorKind(error["kind"]), error["message"])
@@ -296,6 +295,10 @@ class Result:
         if self.not_modified:
             record["not_modified"] = True
         return record
+
+
+_RESULT_FIELDS = frozenset(field.name for field in dataclasses.fields(Result))
+"""What from_record takes from a record (a worker's records are read back one by one)."""
 
 
 def _stream_record(stats: StreamStats) -> dict[str, Any]:
