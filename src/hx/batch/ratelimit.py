@@ -49,4 +49,6 @@ class HostPause:
         self.until = max(self.until, loop_time + seconds)
 
     def remaining(self) -> float:
+        if not self.until:
+            return 0.0  # never asked: no clock to read (twice per request)
         return max(0.0, self.until - asyncio.get_running_loop().time())

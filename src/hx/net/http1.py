@@ -397,7 +397,7 @@ class _ResponseStream(httpx.AsyncByteStream):
 def _request_head(request: httpx.Request, headers: list[tuple[bytes, bytes]]) -> bytes:
     """Request line and headers, as bytes; refuses a CR, LF or NUL that would split them."""
     lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    lines.extend(b"%b: %b" % (name, value) for name, value in headers)
+    lines.extend([b"%b: %b" % (name, value) for name, value in headers])
     head = b"\r\n".join(lines)
     breaks = len(lines) - 1
     if head.count(b"\n") != breaks or head.count(b"\r") != breaks or b"\0" in head:
@@ -406,7 +406,8 @@ def _request_head(request: httpx.Request, headers: list[tuple[bytes, bytes]]) ->
 
 
 def _is_chunked(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(
-        name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
-        for name, value in headers
-    )
+    for name, value in headers:
+        # Most requests have no such header: the length of the name rules out the rest.
+        if len(name) == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            return True
+    return False
