@@ -19,7 +19,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # What hx.net may import besides itself: the leaves every layer shares.
-NET_MAY_IMPORT = {"hx.errors", "hx.redact", "hx.values", "hx.settings"}
+NET_MAY_IMPORT = {"hx.errors", "hx.frozen", "hx.redact", "hx.values", "hx.settings"}
 
 
 @dataclass(frozen=True)

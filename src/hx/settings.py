@@ -9,10 +9,10 @@ here (hx.net.tls reads :class:`TlsOptions`, hx.batch.retry decides with
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Literal
 
+from hx.frozen import frozen
 from hx.redact import SECRET_HEADERS
 from hx.values import StatusSet
 
@@ -22,7 +22,7 @@ TlsVersion = Literal["1.2", "1.3"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Timeouts:
     """Per-phase timeouts in seconds; ``None`` means no limit."""
 
@@ -32,7 +32,7 @@ class Timeouts:
     pool: float | None = 30.0
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class RetryPolicy:
     """When a failed attempt is tried again (hx.batch.retry applies it)."""
 
@@ -49,7 +49,7 @@ class RetryPolicy:
     all_methods: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class RedirectPolicy:
     """Which redirects are followed (hx.request.redirects applies it)."""
 
@@ -59,7 +59,7 @@ class RedirectPolicy:
     """Follow a redirect from https to http."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class TlsOptions:
     verify: bool = True
     cacert: Path | None = None
@@ -69,7 +69,7 @@ class TlsOptions:
     min_version: TlsVersion | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class ProxyOptions:
     proxy: str | None = None
     """--proxy: one proxy for every request."""
@@ -79,7 +79,7 @@ class ProxyOptions:
     """False with --no-env-proxy."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class AuthOptions:
     user: str | None = None
     """--auth USER:PASS."""
@@ -92,7 +92,7 @@ class AuthOptions:
         return "AuthOptions(...)"
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Settings:
     """Everything that shapes a run; built once by the CLI, or directly by library users."""
 

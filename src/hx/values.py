@@ -7,13 +7,13 @@ what it expected.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import string
 from collections.abc import Iterable
 
 from hx.errors import LineError
+from hx.frozen import frozen
 
 # RFC 9110 token characters, for methods and header names.
 TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
@@ -87,7 +87,7 @@ def parse_workers(text: str | int) -> int:
     return count
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Shard:
     """Slice ``index`` of ``count`` (1 <= index <= count), written ``K/N``."""
 
@@ -162,7 +162,7 @@ def check_header(name: str, value: str) -> tuple[str, str]:
     return name, value
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Header:
     """One ``-H 'Name: value'``."""
 

@@ -8,7 +8,6 @@ opened at all raises :class:`InputError`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -23,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from hx.errors import InputError, LineError
+from hx.frozen import frozen
 from hx.models import BadLine, InputItem, RequestSpec
 from hx.monitor import expectations
 from hx.redact import redact_url
@@ -57,7 +57,7 @@ FETCH_KEYS = (*NDJSON_KEYS, "expect")
 DOWNLOAD_KEYS = ("url", "output", "sha256", "checksum", "headers", "id")
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class RequestDefaults:
     """What the command line says about requests whose line does not."""
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hx.frozen import frozen
 from hx.schema import Fields, parse_fields
 from hx.settings import Settings
 from hx.values import (
@@ -34,7 +35,7 @@ from hx.values import (
 DEFAULTS = Settings()
 """Every option's default comes from here: the library's defaults are the CLI's."""
 # --timeout stands for every phase, so the phases' defaults must agree.
-(_TIMEOUT,) = {*vars(DEFAULTS.timeouts).values()}
+(_TIMEOUT,) = {*dataclasses.astuple(DEFAULTS.timeouts)}
 
 # Help panels, in the order --help and the man page show them.
 INPUT = "Input"
@@ -92,7 +93,7 @@ def _telling(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return parse
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class NetworkOptions:
     concurrency: Annotated[
         int,

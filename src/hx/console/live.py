@@ -14,7 +14,6 @@ imported where lines are drawn.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from hx.console.display import LiveDisplay
 from hx.console.messages import Stderr, on_terminal, unicode_ok
 from hx.console.numbers import clock, count, ms
 from hx.console.summary import print_summary
+from hx.frozen import frozen
 from hx.models import Result
 from hx.run.summary import LatencyHistogram, Summary, merged
 
@@ -43,7 +43,7 @@ _BAR_MIN, _BAR_MAX = 10, 40
 _CODE_STYLES = {2: "green", 3: "cyan", 4: "yellow", 5: "red"}
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Snapshot:
     """The batch at one moment, as the status lines show it."""
 
@@ -131,7 +131,7 @@ class Tally:
         return done / elapsed if done and elapsed > 0 else None
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class _Field:
     text: Text
     priority: int

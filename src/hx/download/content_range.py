@@ -6,8 +6,9 @@ consistent with what was asked for or raise :class:`ContentRangeError`.
 
 from __future__ import annotations
 
-import dataclasses
 import re
+
+from hx.frozen import frozen
 
 _NUMBER = r"([0-9]{1,19})"
 _RANGE = re.compile(rf"bytes[ \t]+{_NUMBER}-{_NUMBER}/(?:{_NUMBER}|\*)", re.IGNORECASE)
@@ -20,7 +21,7 @@ class ContentRangeError(ValueError):
     """A Content-Range header that is missing, malformed, or not the range asked for."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@frozen
 class ContentRange:
     """Bytes ``first`` to ``last`` (inclusive) of a file of ``length`` bytes (None: unknown)."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Protocol
 
+from hx.frozen import frozen
 
-@dataclasses.dataclass(frozen=True)
+
+@frozen
 class DownloadOptions:
     directory: Path = Path(".")
     overwrite: bool = False

@@ -12,7 +12,6 @@ Without ``--overwrite`` or ``-C`` a name taken on disk (the file or its
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -22,10 +21,11 @@ from hx.download.failures import DownloadFailed
 from hx.download.options import DownloadOptions
 from hx.errors import ErrorKind
 from hx.filenames import download_name, unique_path
+from hx.frozen import frozen
 from hx.models import RequestSpec
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@frozen
 class _Reservation:
     name: str
     """The name asked for; ``path`` may carry a number after it."""

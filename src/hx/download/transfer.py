@@ -28,11 +28,12 @@ from hx.download.state import PartFiles, PartState, url_hash
 from hx.download.tally import Tally
 from hx.download.writer import writing
 from hx.errors import ErrorKind
+from hx.frozen import frozen
 from hx.models import RequestSpec
 from hx.settings import Settings
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Saved:
     """A file in place: where, how large, and its sha256."""
 

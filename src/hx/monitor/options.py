@@ -6,11 +6,12 @@ hx.monitor acts on; every default here means "off".
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hx.frozen import frozen
 
 if TYPE_CHECKING:
     from hx.models import Expectations
@@ -30,7 +31,7 @@ def parse_duration(text: str | int | float) -> float:
     return seconds
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Schedule:
     """``--every``, ``--rounds``, ``--reload``: the input run again and again on one client."""
 
@@ -42,7 +43,7 @@ class Schedule:
     """Read the input file again for each round (else once, before the first)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class MonitorOptions:
     """The job's monitoring options (``hx fetch``; ``hx download`` takes metrics and fail-fast)."""
 

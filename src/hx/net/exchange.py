@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
 
+from hx.frozen import frozen
+
 EXCHANGE = "hx.exchange"
 """The response extension that holds a request's Exchange."""
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class TlsInfo:
     """A TLS session and the server's leaf certificate; None for what could not be read
     (with verification off, the certificate is read only if ``cryptography`` is
@@ -45,7 +47,7 @@ class TlsInfo:
     issuer_cn: str | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@frozen
 class Connected:
     """What setting up one connection took, and where it went."""
 

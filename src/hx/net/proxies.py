@@ -8,7 +8,6 @@ as the fallback, and ``NO_PROXY``/``no_proxy`` for hosts to reach directly.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from collections.abc import Mapping
 import httpx
 
 from hx.errors import UsageError
+from hx.frozen import frozen
 from hx.redact import redact_url
 from hx.settings import ProxyOptions
 
@@ -52,7 +52,7 @@ class NoProxy:
         return any(address in network for network in self._networks) or host in self._domains
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class ProxyPlan:
     """Proxy URL per target scheme (None: direct), and the hosts that bypass them."""
 

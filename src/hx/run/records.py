@@ -8,7 +8,6 @@ is checked against that schema.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -19,6 +18,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from hx.errors import ExitCode, OutputError
+from hx.frozen import frozen
 from hx.models import Result, error_record, tls_record
 from hx.schema import Fields
 from hx.storage import PartFile
@@ -57,7 +57,7 @@ TABLE_FIELDS = (
 """The columns of CSV and TSV when --fields does not choose them."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class RecordFormat:
     """How records are written: ``--format`` and ``--fields``."""
 
@@ -172,8 +172,8 @@ class RecordWriter:
     once; to a file, records go to ``FILE.part``, renamed into place by close().
     """
 
-    def __init__(self, path: Path | None = None, fmt: RecordFormat = RecordFormat()) -> None:
-        self._format = fmt
+    def __init__(self, path: Path | None = None, fmt: RecordFormat | None = None) -> None:
+        self._format = RecordFormat() if fmt is None else fmt
         self._part: PartFile | None = None
         if path is not None:
             try:

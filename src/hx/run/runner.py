@@ -33,6 +33,7 @@ from hx.batch.sources import (
 )
 from hx.client import build_client
 from hx.errors import ExitCode, OutputError
+from hx.frozen import frozen
 from hx.models import InputItem, Result
 from hx.monitor.monitoring import Monitoring
 from hx.monitor.options import MonitorOptions
@@ -70,7 +71,7 @@ Notify = Callable[[str], None]
 T = TypeVar("T")
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class BatchJob:
     """What every batch command shares: settings and where results go."""
 
@@ -102,7 +103,7 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
         return runner.run(main)
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class FetchInput:
     """Where ``hx fetch`` reads its requests, and which of them it takes."""
 

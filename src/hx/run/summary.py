@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hx.errors import ErrorKind, ExitCode
+from hx.frozen import frozen
 from hx.models import Result, Timings
 
 SLOWEST = 5
@@ -138,14 +139,14 @@ def _edges(series: tuple[float, ...], low: float, high: float) -> list[float]:
     raise AssertionError("unreachable")  # itertools.count() never ends
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class HistogramBucket:
     from_ms: float
     to_ms: float
     count: int
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class SlowRequest:
     id: str | int
     url: str | None
@@ -156,7 +157,7 @@ class SlowRequest:
     """The final attempt, from sending to the end of the body (the record's elapsed_ms)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class HostStats:
     host: str
     """A host (``name:port`` as in the URL), or ``other`` for hosts past MAX_HOSTS."""
@@ -167,7 +168,7 @@ class HostStats:
     p99_ms: float | None
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Summary:
     total: int
     ok: int

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any
+
+from hx.frozen import frozen
 
 
 @functools.cache
@@ -30,7 +31,7 @@ def known_fields() -> tuple[str, ...]:
     return tuple(names)
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Fields:
     """Record fields chosen with ``--fields``, in order, by dotted path."""
 

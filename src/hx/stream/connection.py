@@ -8,11 +8,11 @@ response's Content-Type calls for; events are written as they complete.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 
 import httpx
 
 from hx.errors import ErrorKind
+from hx.frozen import frozen
 from hx.models import ErrorInfo, StreamEnd
 from hx.request import redirects
 from hx.request.decoding import BodyTooLarge, decoded_chunks
@@ -28,7 +28,7 @@ _DROPS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
 """Failures after which an SSE stream reconnects, as EventSource does after a network error."""
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Ending:
     """How one connection ended."""
 

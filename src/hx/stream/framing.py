@@ -7,11 +7,11 @@ payload (the event record's fields besides ``id``, ``seq`` and ``t_ms``), a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from typing import Any, Literal, Protocol
 
+from hx.frozen import frozen
 from hx.stream.sse import EventTooLong, SseEvent, SseParser
 
 Framing = Literal["sse", "ndjson", "lines"]
@@ -25,7 +25,7 @@ NDJSON_TYPES = frozenset(
 _BOM = "\ufeff"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@frozen
 class BadEvent:
     """A line or event that could not be read; the stream goes on."""
 

@@ -9,11 +9,12 @@ rest of it is skipped as it arrives, never buffered: memory stays within
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
+from hx.frozen import frozen
 
-@dataclasses.dataclass(frozen=True, slots=True)
+
+@frozen
 class LineTooLong:
     """A line grew past ``limit`` bytes: all of it, up to its end, is dropped."""
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hx.frozen import frozen
 
 if TYPE_CHECKING:
     from hx.stream.framing import FramingChoice
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class StreamOptions:
     framing: FramingChoice = "auto"
     max_events: int | None = None

@@ -14,13 +14,13 @@ httpx-sse's decoder is the differential oracle in the tests.
 
 from __future__ import annotations
 
-import dataclasses
+from hx.frozen import frozen
 
 _MAX_RETRY_MS = 10**15 - 1
 """A longer ``retry:`` (31,000 years and more) is read as this: int() refuses 4,300 digits."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@frozen
 class SseEvent:
     event: str
     """The ``event:`` field, ``message`` when none was given."""
@@ -29,7 +29,7 @@ class SseEvent:
     """The last event id at dispatch (it persists across events); None if none was set."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@frozen
 class EventTooLong:
     """An event's data grew past ``limit`` characters (or one of its lines was cut)."""
 

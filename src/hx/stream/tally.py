@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
+from hx.frozen import frozen
 from hx.models import Result
 from hx.run.summary import LatencyHistogram, Summary
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class StreamSummary:
     streams: int
     ok: int
