@@ -404,3 +404,46 @@ def test_phase_percentiles_cover_the_phases_that_happened() -> None:
     assert phases["wait"]["p50"] == pytest.approx(30.0, rel=0.01)
     assert phases["wait"]["max"] == 30.0
     assert build([result(True, 200)]).build().phases_ms == {}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merged_tallies_summarise_as_one_builder_fed_everything(seed: int) -> None:
+    """A parent merges its workers' tallies (hx.run.workers): the same summary."""
+    rng = random.Random(seed)
+    kinds = [None, ErrorKind.CONNECT, ErrorKind.HTTP_STATUS, ErrorKind.INVALID_INPUT]
+    timings = [None, Timings(dns=1.0, connect=2.0, wait=5.0, transfer=1.0, total=9.0)]
+    results = []
+    for n in range(400):
+        kind = rng.choice(kinds)
+        item = result(
+            kind is None,
+            None
+            if kind in (ErrorKind.CONNECT, ErrorKind.INVALID_INPUT)
+            else rng.choice([200, 404]),
+            kind,
+            size=rng.randrange(1000),
+            elapsed_ms=rng.uniform(0.5, 900.0),
+            url=f"http://h{rng.randrange(40)}.example/",
+            id=n,
+            resumed_from=rng.choice([None, 0, 10]),
+        )
+        results.append(dataclasses.replace(item, timings=rng.choice(timings)))
+    whole = build(results).build()
+    clock = FakeClock()
+    parent = SummaryBuilder(get_time=clock)
+    for share in (results[0::3], results[1::3], results[2::3]):
+        parent.merge(build(share))
+    clock.now += 2.5
+    merged = parent.build()
+    assert merged.to_dict() == whole.to_dict()
+
+
+def test_merged_hosts_past_the_limit_fold_into_other() -> None:
+    first = build([result(True, 200, url=f"http://a{n}.example/") for n in range(MAX_HOSTS)])
+    second = build([result(True, 200, url=f"http://b{n}.example/") for n in range(30)])
+    second.add(result(True, 200, url="http://a0.example/"))
+    first.merge(second)
+    hosts = first.build().hosts
+    assert len(hosts) == MAX_HOSTS + 1
+    assert hosts[0] == HostStats("a0.example", 2, 2, 0, 10.0, 10.0)
+    assert hosts[-1] == HostStats("other", 30, 30, 0, 10.0, 10.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import signal
 import subprocess
@@ -9,7 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from hx.models import Result
+from hx.run.records import dumps
+from hx.run.workers import _line_number
 from support.cli import hx, records, write_lines
 from support.process import HX, hx_env, wait_for
 from support.server import TestServer
@@ -158,3 +165,29 @@ def test_rate_holds_for_the_whole_run_across_workers(server: TestServer, tmp_pat
     assert len(stdout.splitlines()) == 21
     # Each worker books 10 or 11 slots 0.1 s apart: ~1 s; without the share, ~0.5 s.
     assert elapsed >= 0.9
+
+
+@given(st.one_of(st.integers(), st.text()), st.integers(min_value=1, max_value=10**9))
+def test_the_parent_reads_a_record_s_line_whatever_its_id(record_id: int | str, line: int) -> None:
+    """--ordered merges by line without parsing the record: an id that spells out
+    ',"line":' (quotes escaped in it) does not fool it."""
+    record = dumps(Result(id=record_id, line=line, url="http://h/", method="GET", ok=True)) + "\n"
+    assert _line_number(record) == line
+
+
+def test_the_parent_reads_an_id_that_imitates_the_line_key() -> None:
+    tricky = '1,"line":7,'
+    record = dumps(Result(id=tricky, line=3, url=None, method=None, ok=False))
+    assert _line_number(record) == 3
+
+
+def test_workers_write_csv_in_line_order(server: TestServer, tmp_path: Path) -> None:
+    """Workers hand the parent NDJSON; the parent writes the table, one header row."""
+    source = write_urls(tmp_path / "urls.txt", [server.url(f"/status/200?{i}") for i in range(40)])
+    process = hx_process(
+        "fetch", source, "--workers", "2", "--ordered", "--format", "csv", "--fields", "line,status"
+    )
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    rows = list(csv.reader(io.StringIO(stdout, newline="")))
+    assert rows == [["line", "status"], *([str(n), "200"] for n in range(2, 42))]

@@ -192,11 +192,13 @@ class RecordWriter:
         """A line that is not a result (``hx stream``'s events): NDJSON, flushed like one."""
         self._write_text(_json(record) + "\n")
 
-    def write_serialised(self, line: str, result: Result) -> None:
-        """Write a record a worker already serialised as NDJSON (``line``), as ``result``."""
+    def write_serialised(self, line: str, result: Result | None = None) -> None:
+        """Write a record a worker already serialised as NDJSON (``line``); ``result``, the
+        line parsed, is needed for any other format."""
         if self._format.is_plain:
             self._write_text(line)
         else:
+            assert result is not None, "a table format needs the parsed record"
             self.write(result)
 
     def _write_text(self, line: str) -> None:

@@ -91,6 +91,8 @@ class BatchJob:
 class Outcome:
     summary: Summary
     exit_code: ExitCode
+    tally: SummaryBuilder | None = None
+    """What the summary was built from: a worker hands it to its parent to merge."""
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:
@@ -246,7 +248,7 @@ class Run:
         summary = self._builder.build()
         if self.job.summary_json is not None and summary.total:
             write_summary(self.job.summary_json, summary)
-        return Outcome(summary, exit_code(last_round or summary, self.received))
+        return Outcome(summary, exit_code(last_round or summary, self.received), self._builder)
 
 
 @contextlib.asynccontextmanager

@@ -231,6 +231,11 @@ class _HostCounts:
         # Coarser than the batch's histogram: up to MAX_HOSTS of these are kept.
         self.latency = LatencyHistogram(growth=1.05)
 
+    def update(self, other: _HostCounts) -> None:
+        self.requests += other.requests
+        self.ok += other.ok
+        self.latency.update(other.latency)
+
     def stats(self, host: str) -> HostStats:
         return HostStats(
             host=host,
@@ -264,6 +269,7 @@ class SummaryBuilder:
         self._by_error: Counter[str] = Counter()
         self._latency = LatencyHistogram()
         self._slowest: list[tuple[float, int, SlowRequest]] = []
+        self._offered = 0  # entries offered to _slowest: the tie-breaker
         self._hosts: dict[str, _HostCounts] = {}
         self._other_hosts: _HostCounts | None = None
         self._phases = {phase: LatencyHistogram() for phase in PHASES}
@@ -303,10 +309,8 @@ class SummaryBuilder:
 
     def _note_slow(self, result: Result) -> None:
         ms = result.elapsed_ms
-        slowest = self._slowest
-        entry = (
+        self._offer_slow(
             ms,
-            self.total,  # ties: the earlier request stays, and no SlowRequest is compared
             SlowRequest(
                 id=result.id,
                 url=result.url,
@@ -315,10 +319,39 @@ class SummaryBuilder:
                 ms=round(ms, 2),
             ),
         )
+
+    def _offer_slow(self, ms: float, slow: SlowRequest) -> None:
+        slowest = self._slowest
+        if len(slowest) >= SLOWEST and ms <= slowest[0][0]:
+            return
+        self._offered += 1
+        # Ties: the earlier request stays, and no SlowRequest is ever compared.
+        entry = (ms, self._offered, slow)
         if len(slowest) < SLOWEST:
             heapq.heappush(slowest, entry)
         else:
             heapq.heapreplace(slowest, entry)
+
+    def merge(self, other: SummaryBuilder) -> None:
+        """Add the results ``other`` was fed (a worker's, hx.run.workers) to these."""
+        self.total += other.total
+        self.ok += other.ok
+        self.skipped += other.skipped
+        self.bytes += other.bytes
+        self._ok_bytes += other._ok_bytes
+        self._received += other._received
+        self._resumed += other._resumed
+        self._by_code.update(other._by_code)
+        self._by_error.update(other._by_error)
+        self._latency.update(other._latency)
+        for ms, _seq, slow in sorted(other._slowest, key=_slowest_first):
+            self._offer_slow(ms, slow)
+        for name, histogram in other._phases.items():
+            self._phases[name].update(histogram)
+        for host, counts in other._hosts.items():
+            self._host_counts(host).update(counts)
+        if other._other_hosts is not None:
+            self._other().update(other._other_hosts)
 
     def _note_phases(self, timings: Timings) -> None:
         # Spelled out: this runs for every result.
@@ -336,17 +369,25 @@ class SummaryBuilder:
 
     def _count_host(self, result: Result) -> None:
         assert result.url is not None
-        host = _host(result.url)
-        counts = self._hosts.get(host)
-        if counts is None:
-            if len(self._hosts) < MAX_HOSTS:
-                counts = self._hosts[host] = _HostCounts()
-            else:
-                counts = self._other_hosts = self._other_hosts or _HostCounts()
+        counts = self._host_counts(_host(result.url))
         counts.requests += 1
         counts.ok += result.ok
         if result.status is not None:
             counts.latency.add(result.elapsed_ms)
+
+    def _host_counts(self, host: str) -> _HostCounts:
+        """``host``'s counts; those of ``other`` once MAX_HOSTS hosts have counts."""
+        counts = self._hosts.get(host)
+        if counts is None:
+            if len(self._hosts) >= MAX_HOSTS:
+                return self._other()
+            counts = self._hosts[host] = _HostCounts()
+        return counts
+
+    def _other(self) -> _HostCounts:
+        if self._other_hosts is None:
+            self._other_hosts = _HostCounts()
+        return self._other_hosts
 
     def build(self) -> Summary:
         by_class: Counter[str] = Counter()

@@ -6,6 +6,12 @@ cores, each worker runs the ordinary engine on its shard of the input
 them, in completion order or, with ``--ordered``, by line number, and keeps
 the one progress display, the summary and the exit code.
 
+The parent passes NDJSON records on as they are: it parses one only to show
+it on a progress display or to write it as CSV/TSV, since parsing every
+record made the parent the slowest process of a run. Each worker leaves the
+parts of its summary (a pickled SummaryBuilder) in a file the parent made;
+the parent merges them once the workers have exited.
+
 Workers are forked before the parent starts an event loop. Ctrl-C reaches
 every process in the terminal's group; a SIGTERM sent to the parent alone is
 passed on, so each worker stops with its own grace period and records.
@@ -19,16 +25,19 @@ import dataclasses
 import heapq
 import json
 import os
+import pickle
+import shutil
 import signal
 import stat
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from hx.client import check_settings
 from hx.errors import ExitCode, InputError, UsageError
 from hx.models import Result
-from hx.run.records import RecordWriter
+from hx.run.records import RecordFormat, RecordWriter
 from hx.run.runner import (
     BatchJob,
     FetchInput,
@@ -85,6 +94,8 @@ def auto_worker_count(source: str, cores: int | None = None) -> int:
 class Worker:
     pid: int
     read_fd: int
+    tally_path: Path
+    """Where the worker leaves its SummaryBuilder (pickled) when it has finished."""
 
 
 def fork_workers(job: BatchJob, fetch_input: FetchInput, count: int) -> list[Worker]:
@@ -96,17 +107,21 @@ def fork_workers(job: BatchJob, fetch_input: FetchInput, count: int) -> list[Wor
     if not Path(fetch_input.source).is_file():
         raise InputError(f"{fetch_input.source}: not a readable file")
     check_settings(job.settings)  # fail once here, not once per worker
-    return [_fork(job, fetch_input, index, count) for index in range(1, count + 1)]
+    tallies = Path(
+        tempfile.mkdtemp(prefix="hx-workers-")
+    )  # private (0700); merge_workers removes it
+    return [_fork(job, fetch_input, index, count, tallies) for index in range(1, count + 1)]
 
 
-def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Worker:
+def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int, tallies: Path) -> Worker:
     read_fd, write_fd = os.pipe()
+    tally_path = tallies / f"worker-{index}.pickle"
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
         os.close(write_fd)
-        return Worker(pid, read_fd)
+        return Worker(pid, read_fd, tally_path)
     # The worker: records to the pipe as its stdout; errors on the shared stderr.
     # Whatever happens from here on, this process ends in os._exit below: it must
     # never return into the parent's code.
@@ -121,10 +136,14 @@ def _fork(job: BatchJob, fetch_input: FetchInput, index: int, count: int) -> Wor
             output_file=None,
             write_records=True,
             summary_json=None,
+            record_format=RecordFormat(),  # whole NDJSON records: the parent formats them
         )
         worker_input = dataclasses.replace(fetch_input, shard=Shard(index, count))
         outcome = run_async(run_fetch(worker_job, worker_input, _Quiet(), lambda _: None))
         code = ExitCode.OK if outcome.summary.total == 0 else outcome.exit_code
+        temporary = tally_path.with_suffix(".tmp")
+        temporary.write_bytes(pickle.dumps(outcome.tally))
+        temporary.rename(tally_path)  # whole or not at all
     except BaseException as exc:  # noqa: BLE001 - a worker must end here, whatever happens
         code = getattr(exc, "exit_code", ExitCode.INTERNAL)
         # One write: the workers share stderr, and a line must not be split by another's.
@@ -164,45 +183,69 @@ async def merge_workers(
 
     builder = SummaryBuilder()
     counting = count_lines_in_background(Path(fetch_input.source), progress)
+    # A record is parsed only for a display on screen (wants_total) or a table format.
+    parse = progress.wants_total or not job.record_format.is_plain
     try:
         with handle_stop_signals(forward) as received:
-            streams = [_records(loop, worker.read_fd) for worker in workers]
+            streams = [_lines(loop, worker.read_fd) for worker in workers]
             merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
             with RecordWriter(job.output_file, job.record_format) as writer:
-                async for line, result in merged:
-                    writer.write_serialised(line, result)
-                    builder.add(result)
-                    progress.advance(result)
+                async for line in merged:
+                    if parse:
+                        result = Result.from_record(json.loads(line))
+                        writer.write_serialised(line, result)
+                        progress.advance(result)
+                    else:
+                        writer.write_serialised(line)
     finally:
         if counting is not None:
             counting.cancel()
         codes = [await _exit_code_of(worker.pid) for worker in workers]
+        for worker in workers:
+            _merge_tally(builder, worker.tally_path)
+        shutil.rmtree(workers[0].tally_path.parent, ignore_errors=True)
     summary = builder.build()
     if job.summary_json is not None and summary.total:
         write_summary(job.summary_json, summary)
     return Outcome(summary, exit_code(summary, received, codes))
 
 
-async def _records(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[tuple[str, Result]]:
-    """``(line as written, parsed result)`` for every record a worker writes."""
+def _merge_tally(builder: SummaryBuilder, path: Path) -> None:
+    """Add a worker's results to ``builder``: none if it failed before leaving them (its
+    error and exit code say so)."""
+    try:
+        tally = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        return
+    builder.merge(tally)
+
+
+async def _lines(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[str]:
+    """Every record a worker writes, as it wrote it (one NDJSON line, newline included)."""
     reader = asyncio.StreamReader(limit=1 << 24, loop=loop)
     transport, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb")
     )
     try:
         while line := await reader.readline():
-            text = line.decode()
-            yield text, Result.from_record(json.loads(text))
+            yield line.decode()
     finally:
         transport.close()
 
 
-async def _as_they_come(
-    streams: list[AsyncIterator[tuple[str, Result]]],
-) -> AsyncIterator[tuple[str, Result]]:
-    queue: asyncio.Queue[tuple[str, Result] | None] = asyncio.Queue(_READ_AHEAD * len(streams))
+def _line_number(record: str) -> int:
+    """The input line of an NDJSON record as hx.run.records writes it: ``{"id":ID,"line":N,``.
 
-    async def pump(stream: AsyncIterator[tuple[str, Result]]) -> None:
+    The first ``,"line":`` is the key: inside the id, a string, every quote is escaped.
+    """
+    start = record.index(',"line":') + 8
+    return int(record[start : record.index(",", start)])
+
+
+async def _as_they_come(streams: list[AsyncIterator[str]]) -> AsyncIterator[str]:
+    queue: asyncio.Queue[str | None] = asyncio.Queue(_READ_AHEAD * len(streams))
+
+    async def pump(stream: AsyncIterator[str]) -> None:
         try:
             async for entry in stream:
                 await queue.put(entry)
@@ -224,21 +267,19 @@ async def _as_they_come(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _by_line(
-    streams: list[AsyncIterator[tuple[str, Result]]],
-) -> AsyncIterator[tuple[str, Result]]:
+async def _by_line(streams: list[AsyncIterator[str]]) -> AsyncIterator[str]:
     """Each worker writes its shard in line order; merge the shards by line."""
-    heads: list[tuple[int, int, str, Result]] = []
+    heads: list[tuple[int, int, str]] = []
     for index, stream in enumerate(streams):
-        entry = await anext(stream, None)
-        if entry is not None:
-            heapq.heappush(heads, (entry[1].line, index, *entry))
+        record = await anext(stream, None)
+        if record is not None:
+            heapq.heappush(heads, (_line_number(record), index, record))
     while heads:
-        _line, index, text, result = heapq.heappop(heads)
-        yield text, result
-        entry = await anext(streams[index], None)
-        if entry is not None:
-            heapq.heappush(heads, (entry[1].line, index, *entry))
+        _line, index, record = heapq.heappop(heads)
+        yield record
+        record = await anext(streams[index], None)
+        if record is not None:
+            heapq.heappush(heads, (_line_number(record), index, record))
 
 
 async def _exit_code_of(pid: int) -> int:
