@@ -80,7 +80,7 @@ class Http1Transport(Pool["_Connection"]):
         idle = self._idle.get(origin)
         if idle is None:
             return None
-        now = asyncio.get_running_loop().time()
+        now = idle[-1].loop.time() if idle else 0.0
         found = None
         while idle and found is None:
             connection = idle.pop()
@@ -117,7 +117,7 @@ class Http1Transport(Pool["_Connection"]):
         if self._closed or not connection.reusable:
             self._discard(connection)
             return
-        connection.idle_since = asyncio.get_running_loop().time()
+        connection.idle_since = connection.loop.time()
         self._idle.setdefault(connection.origin, []).append(connection)
         self._room.wake_one()
 
@@ -243,7 +243,7 @@ class _Connection(PooledConnection):
 
     async def _wait(self, timeout: float | None, expired: httpx.TimeoutException) -> None:
         """Wait for the protocol to see something; ``expired`` after ``timeout`` seconds."""
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = self.loop.create_future()
         try:
             await wait_for(self._waiter, timeout)
         except TimeoutError:

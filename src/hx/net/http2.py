@@ -291,7 +291,7 @@ class _Connection(PooledConnection):
         self._reserved = 0
         self._broken: httpx.RequestError | None = None
         self._goaway = False
-        self._settings: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._settings: asyncio.Future[None] = self.loop.create_future()
         self._writing_paused = False
         self._flush_scheduled = False
 
@@ -432,7 +432,7 @@ class _Connection(PooledConnection):
     ) -> None:
         if stream.error is not None:
             raise stream.error
-        waiter = asyncio.get_running_loop().create_future()
+        waiter = self.loop.create_future()
         if writing:
             stream.window_waiter = waiter
         else:
@@ -490,7 +490,7 @@ class _Connection(PooledConnection):
         """
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False

@@ -105,7 +105,7 @@ async def wait_for(future: asyncio.Future[None], timeout: float | None) -> None:
     if timeout is None:
         await future
         return
-    timer = asyncio.get_running_loop().call_later(timeout, _expire, future)
+    timer = future.get_loop().call_later(timeout, _expire, future)
     try:
         await future
     finally:
@@ -158,7 +158,10 @@ class PooledConnection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.loop = asyncio.get_running_loop()
+        """Its event loop, kept: on Python 3.11 every get_running_loop() is a getpid()
+        system call, and a connection needs its loop several times a request."""
+        self.lost: asyncio.Future[None] = self.loop.create_future()
         """Done once connection_lost has run."""
         self.connected: Connected | None = None
         """What setting it up took: set once it is open."""
