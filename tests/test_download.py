@@ -529,8 +529,10 @@ def test_transient_reset_resumes_within_the_run(
 
 def test_transient_reset_in_a_segment_resumes_it(files: DownloadServer, tmp_path: Path) -> None:
     size, name = 8 * MiB, "flaky-split.bin"
-    # Two resets: the first GET (which only tells hx the size) and one segment's GET.
-    url = files.file_url(name, size=size, reset=MiB // 2, resets=2)
+    # One reset, in one segment's GET. The first GET, which only tells hx the size, is
+    # not cut: its RST could reach hx before hx had read its head (on a loaded machine),
+    # and fail an attempt of its own.
+    url = files.file_url(name, size=size, reset=MiB // 2, resets=1, reset_ranged=1)
     result = hx("--retry-delay", "0", "--split", "4", "-o", tmp_path / name, url)
     assert result.exit_code == 0, result.stderr
     rec = only_record(result)

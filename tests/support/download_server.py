@@ -27,7 +27,8 @@ Query switches on ``/f/{name}`` (the file's size defaults to 256 KiB):
 ``rate=B``       at most B body bytes per second (also ``set_rate(name, B)``, which a
                  test can change between two runs of the same URL)
 ``reset=N``      the first ``resets`` (default 1) GETs of the file are cut after N body
-                 bytes with a TCP RST (later ones are served normally)
+                 bytes with a TCP RST (later ones are served normally); with
+                 ``reset_ranged=1`` only 206 answers count and are cut
 
 ``served`` logs each ``/f/`` request as a ``Served`` (method, path, Range, If-Range,
 status); ``sent(name)`` counts the body bytes written for a file.  Any other path is
@@ -190,7 +191,12 @@ class _FileHandler(_FaultHandler):
         if self.command == "HEAD":
             return
         pieces = iter_file(name, size, version, start, end)
-        if reset_after >= 0 and self.files._hit(f"reset:{name}") <= resets:
+        only_ranged = self._q("reset_ranged") == "1"
+        if (
+            reset_after >= 0
+            and (status == 206 or not only_ranged)
+            and self.files._hit(f"reset:{name}") <= resets
+        ):
             self._write(name, _truncated(pieces, reset_after), rate)
             self._drain(timeout=0.5)  # a client that hung up never acknowledges the rest
             self._reset()
