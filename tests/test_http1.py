@@ -418,6 +418,27 @@ def test_a_body_not_read_to_its_end_gives_up_the_connection() -> None:
     asyncio.run(main())
 
 
+def test_a_whole_body_left_unread_still_lets_the_connection_serve_the_next() -> None:
+    """A body that arrived whole past the high-water mark (reading paused), then closed
+    unread: the connection is reused, and reads the next response (it hung until the
+    read timeout, stalling a retried --split download)."""
+
+    async def main() -> None:
+        # One byte past _HIGH_WATER: the piece that ends the body is the one that pauses
+        # reading, however the bytes arrive.
+        body = b"x" * ((1 << 20) + 1)
+        big = message("HTTP/1.1 200 OK", f"Content-Length: {len(body)}", body=body)
+        async with ScriptedServer(big, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                assert response.status_code == 200
+                await asyncio.sleep(0.2)  # the whole body arrives; nobody reads it
+            answer = await asyncio.wait_for(http.get(server.url()), 1.0)
+            assert answer.content == b"ok"
+        assert server.requests_per_connection == [2]
+
+    asyncio.run(main())
+
+
 def test_keepalive_expiry() -> None:
     async def main() -> None:
         async with ScriptedServer(OK, OK) as server, client(keepalive_expiry=0.05) as http:

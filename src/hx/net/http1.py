@@ -277,6 +277,12 @@ class _Connection(PooledConnection):
     def finish(self) -> None:
         """The response stream is done with this exchange."""
         self._to(Event.RELEASE)
+        if self.state is State.IDLE and self._reading_paused and self.transport is not None:
+            # The response arrived whole but was closed with more than _HIGH_WATER unread.
+            # An idle connection reads: it sees the server close it, and the next
+            # response is read (one kept paused hung until the read timeout).
+            self._reading_paused = False
+            self.transport.resume_reading()
 
     # -- asyncio.Protocol ------------------------------------------------------
 
