@@ -214,6 +214,40 @@ def test_https_unverified(
         assert (info.not_after, info.days_left, info.subject_cn, info.issuer_cn) == (None,) * 4
 
 
+def test_a_certificate_that_cannot_be_read_closes_its_connection(
+    tls_ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the TLS facts failing (a cryptography too old, a certificate it cannot
+    parse) fails that request and closes its connection; the next one connects anew."""
+    import hx.net.connect
+
+    calls: list[ssl.SSLObject] = []
+
+    def tls_info_once(ssl_object: ssl.SSLObject) -> TlsInfo:
+        calls.append(ssl_object)
+        if len(calls) == 1:
+            raise ValueError("unreadable certificate")
+        return TlsInfo()
+
+    monkeypatch.setattr(hx.net.connect, "tls_info", tls_info_once)
+    tls = server_context(tls_ca.issue_cert("127.0.0.1"), alpn=["http/1.1"])
+
+    async def main() -> None:
+        async with (
+            ScriptedServer(OK, ssl_context=tls) as server,
+            http1(trusting(tls_ca)) as http,
+        ):
+            with pytest.raises(ValueError, match="unreadable certificate"):
+                await http.get(server.url())
+            while not server.peers:  # the server's side of the handshake may lag
+                await asyncio.sleep(0.01)
+            await asyncio.wait_for(server.peers[0].hung_up.wait(), 2)  # closed, not leaked
+            assert (await http.get(server.url())).content == b"ok"
+        assert server.requests_per_connection == [0, 1]
+
+    asyncio.run(main())
+
+
 # -- HTTP/2 --------------------------------------------------------------------
 
 

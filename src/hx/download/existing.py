@@ -16,7 +16,6 @@ the next run can compare.
 
 from __future__ import annotations
 
-import email.utils
 import os
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from hx.filenames import download_name
 from hx.models import RequestSpec, Result
 from hx.request import redirects
 from hx.request.fetch import result_for
+from hx.request.retry_after import parse_http_date
 from hx.settings import Settings
 
 
@@ -79,12 +79,8 @@ async def _unchanged(
 def last_modified(response: httpx.Response) -> int | None:
     """The response's Last-Modified as Unix time, None without a readable one."""
     value = response.headers.get("last-modified")
-    if value is None:
-        return None
-    try:
-        return int(email.utils.parsedate_to_datetime(value).timestamp())
-    except (TypeError, ValueError):
-        return None
+    when = None if value is None else parse_http_date(value)
+    return None if when is None else int(when)
 
 
 def stamp(path: Path, response: httpx.Response | None) -> None:

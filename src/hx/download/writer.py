@@ -42,9 +42,8 @@ class FileWriter:
         self._on_flush = on_flush
         self._pending: list[bytes] = []
         self._pending_size = 0
-        # A batch is written (the first future) and hashed (the second, if hashed).
-        self._in_flight: deque[tuple[concurrent.futures.Future[None], ...]] = deque()
-        self._sizes: deque[int] = deque()
+        # Each batch: its write's future (and its hash's, if hashed), and its size.
+        self._in_flight: deque[tuple[list[concurrent.futures.Future[None]], int]] = deque()
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-writer")
         self._hashing = (
             concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-hasher")
@@ -79,8 +78,7 @@ class FileWriter:
         if self._hashing is not None:
             self._hashing.shutdown(wait=True)
         while self._in_flight:
-            written, *_ = self._in_flight.popleft()
-            count = self._sizes.popleft()
+            (written, *_), count = self._in_flight.popleft()
             if written.exception() is not None:
                 return  # what follows a failed write is not contiguous with the rest
             self._report(count)
@@ -107,18 +105,18 @@ class FileWriter:
         if self._hashing is not None:
             futures.append(self._hashing.submit(self._hash, chunks))
         self._next_position += size
-        self._in_flight.append(tuple(futures))
-        self._sizes.append(size)
+        self._in_flight.append((futures, size))
         while len(self._in_flight) > self._IN_FLIGHT:
             await self._settle()
 
     async def _settle(self) -> None:
-        for future in self._in_flight[0]:
+        futures, count = self._in_flight[0]
+        for future in futures:
             # Shielded: a cancelled download must not cancel a batch not yet written,
             # or the batches after it would leave a hole in the file.
             await asyncio.shield(asyncio.wrap_future(future))
         self._in_flight.popleft()
-        self._report(self._sizes.popleft())
+        self._report(count)
 
     def _write(self, chunks: list[bytes], position: int) -> None:
         if len(chunks) > _MAX_IOVECS:  # many tiny chunks (a chunked, dripping body)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from hx.errors import OutputError
 from hx.models import Result
-from hx.run.summary import MAX_HOSTS, OTHER_HOSTS
+from hx.run.summary import MAX_HOSTS, OTHER_HOSTS, host_of
 from hx.storage import write_atomically
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class Metrics:
 
     def _note_host(self, result: Result) -> None:
         assert result.url is not None
-        name = result.url.split("/", 3)[2].rpartition("@")[2]
+        name = host_of(result.url)
         if name not in self._hosts and len(self._hosts) >= MAX_HOSTS:
             name = OTHER_HOSTS
         host = self._hosts.setdefault(name, _Host())

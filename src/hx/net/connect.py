@@ -64,6 +64,17 @@ async def open_connection(
             handshaken = perf_counter()
             if ready is not None:
                 await ready(connection)
+            # Inside the try: a certificate that cannot be read closes the connection too.
+            peer = transport.get_extra_info("peername")
+            ssl_object = transport.get_extra_info("ssl_object")
+            facts = Connected(
+                dns=(resolved - started) * 1000,
+                connect=(connected - resolved) * 1000,
+                tls=(handshaken - connected) * 1000 if secure else None,
+                remote_ip=peer[0] if peer else None,
+                remote_port=peer[1] if peer else None,
+                tls_info=tls_info(ssl_object) if ssl_object is not None else None,
+            )
     except BaseException as exc:
         if transport is not None:
             transport.close()
@@ -74,16 +85,6 @@ async def open_connection(
         if isinstance(exc, OSError):  # ssl.SSLError included
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         raise
-    peer = transport.get_extra_info("peername")
-    ssl_object = transport.get_extra_info("ssl_object")
-    facts = Connected(
-        dns=(resolved - started) * 1000,
-        connect=(connected - resolved) * 1000,
-        tls=(handshaken - connected) * 1000 if secure else None,
-        remote_ip=peer[0] if peer else None,
-        remote_port=peer[1] if peer else None,
-        tls_info=tls_info(ssl_object) if ssl_object is not None else None,
-    )
     return connection, facts
 
 

@@ -60,18 +60,14 @@ class Connected:
 
     def exchange(self, started: float, reused: bool) -> Exchange:
         """A new request's Exchange on this connection; ``reused``: not its first."""
-        if reused:
-            return Exchange(
-                started, None, None, None, self.remote_ip, self.remote_port, True, self.tls_info
-            )
         return Exchange(
             started,
-            self.dns,
-            self.connect,
-            self.tls,
+            None if reused else self.dns,
+            None if reused else self.connect,
+            None if reused else self.tls,
             self.remote_ip,
             self.remote_port,
-            False,
+            reused,
             self.tls_info,
         )
 
@@ -167,7 +163,12 @@ def _read_der(der: bytes | None) -> tuple[float | None, str | None, str | None]:
         attributes = name.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(attributes[0].value) if attributes else None
 
-    expires = certificate.not_valid_after_utc.timestamp()
+    # not_valid_after_utc is cryptography 42's; an older one (hx does not pin it) has
+    # only the naive not_valid_after, in UTC.
+    after = getattr(certificate, "not_valid_after_utc", None)
+    if after is None:
+        after = certificate.not_valid_after.replace(tzinfo=UTC)
+    expires = after.timestamp()
     return expires, common_name(certificate.subject), common_name(certificate.issuer)
 
 

@@ -277,7 +277,12 @@ class _Connection(PooledConnection):
     def finish(self) -> None:
         """The response stream is done with this exchange."""
         self._to(Event.RELEASE)
-        if self.state is State.IDLE and self._reading_paused and self.transport is not None:
+        if self.state is not State.IDLE:
+            return
+        # What the response's reader left unread goes now, not at the next request.
+        self._body.clear()
+        self._buffered = 0
+        if self._reading_paused and self.transport is not None:
             # The response arrived whole but was closed with more than _HIGH_WATER unread.
             # An idle connection reads: it sees the server close it, and the next
             # response is read (one kept paused hung until the read timeout).
@@ -413,7 +418,6 @@ def _request_head(request: httpx.Request, headers: list[tuple[bytes, bytes]]) ->
 
 def _is_chunked(headers: list[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
-        # Most requests have no such header: the length of the name rules out the rest.
-        if len(name) == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+        if name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
             return True
     return False

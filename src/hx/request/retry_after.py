@@ -27,10 +27,19 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     value = value.strip()
     if value.isascii() and value.isdigit():
         return MAX_RETRY_AFTER if len(value) > 12 else min(float(value), MAX_RETRY_AFTER)
+    when = parse_http_date(value)
+    if when is None:
+        return None
+    return min(MAX_RETRY_AFTER, max(0.0, when - now()))
+
+
+def parse_http_date(value: str) -> float | None:
+    """An HTTP date (RFC 9110 5.6.7, any of its three forms) as Unix time, else None:
+    also for a date no clock can hold (year 99999999999999999999)."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value.strip())
+        if when.tzinfo is None:  # the asctime() form: RFC 9110 says it is GMT
+            when = when.replace(tzinfo=datetime.UTC)
+        return when.timestamp()
     except (TypeError, ValueError, OverflowError):
         return None
-    if when.tzinfo is None:  # the asctime() form: RFC 9110 says it is GMT
-        when = when.replace(tzinfo=datetime.UTC)
-    return min(MAX_RETRY_AFTER, max(0.0, when.timestamp() - now()))

@@ -301,26 +301,23 @@ class SummaryBuilder:
         # Most results are not among the slowest: nothing to build for them. A result
         # with no attempt (invalid input, cut short by a stop) has no duration.
         if result.attempts and (len(slowest) < SLOWEST or ms > slowest[0][0]):
-            self._note_slow(result)
+            self._offer_slow(
+                ms,
+                SlowRequest(
+                    id=result.id,
+                    url=result.url,
+                    status=result.status,
+                    error=None if result.error is None else str(result.error.kind),
+                    ms=round(ms, 2),
+                ),
+            )
         if result.timings is not None:
             self._note_phases(result.timings)
         if result.url is not None and "://" in result.url:
             self._count_host(result)
 
-    def _note_slow(self, result: Result) -> None:
-        ms = result.elapsed_ms
-        self._offer_slow(
-            ms,
-            SlowRequest(
-                id=result.id,
-                url=result.url,
-                status=result.status,
-                error=None if result.error is None else str(result.error.kind),
-                ms=round(ms, 2),
-            ),
-        )
-
     def _offer_slow(self, ms: float, slow: SlowRequest) -> None:
+        """Keep ``slow`` if it is among the SLOWEST slowest so far."""
         slowest = self._slowest
         if len(slowest) >= SLOWEST and ms <= slowest[0][0]:
             return
@@ -369,7 +366,7 @@ class SummaryBuilder:
 
     def _count_host(self, result: Result) -> None:
         assert result.url is not None
-        counts = self._host_counts(_host(result.url))
+        counts = self._host_counts(host_of(result.url))
         counts.requests += 1
         counts.ok += result.ok
         if result.status is not None:
@@ -431,7 +428,8 @@ def _slowest_first(entry: tuple[float, int, SlowRequest]) -> tuple[float, int]:
     return -ms, seq
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """The host of a result's URL as the summary counts it: ``name:port`` as written."""
     # Result URLs are absolute ("scheme://netloc/..."), credentials already redacted.
     return url.split("/", 3)[2].rpartition("@")[2]
 

@@ -87,7 +87,14 @@ def auto_worker_count(source: str, cores: int | None = None) -> int:
         return 1  # the usual open later says what is wrong with it
     if not stat.S_ISREG(info.st_mode) or info.st_size < AUTO_MIN_BYTES:
         return 1
-    return max(1, cores if cores is not None else len(os.sched_getaffinity(0)))
+    return max(1, cores if cores is not None else _usable_cores())
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (Linux), else the machine's (macOS has no affinity)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclasses.dataclass
