@@ -99,3 +99,21 @@ def test_a_cache_file_hx_did_not_write(tmp_path: Path) -> None:
     cache.write_text('{"something": "else"}')
     source = write_lines(tmp_path / "urls.txt", ["http://127.0.0.1:9/"])
     assert_usage_error(hx("fetch", source, "--cache", cache), "not a cache file hx wrote")
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        '{"k": {"etag": 5}}',
+        '{"k": ["etag"]}',
+        '{"k": {"etag": "a\\nb"}}',
+        '{"k": {"x": "1"}}',
+        "[]",
+    ],
+    ids=["number", "list", "newline", "unknown-field", "not-an-object"],
+)
+def test_a_damaged_cache_entry_is_a_usage_error(tmp_path: Path, entries: str) -> None:
+    cache = tmp_path / "cache.json"
+    cache.write_text(f'{{"hx_cache": 1, "entries": {entries}}}')
+    source = write_lines(tmp_path / "urls.txt", ["http://127.0.0.1:9/"])
+    assert_usage_error(hx("fetch", source, "--cache", cache), "not a cache file hx wrote")

@@ -38,6 +38,18 @@ _FORMAT = 1
 _CONDITIONS = {"etag": "If-None-Match", "last_modified": "If-Modified-Since"}
 
 
+def _is_entry(entry: Any) -> bool:
+    """A cache entry as hx writes it: validators as header values that cannot split a
+    request (the file may have been edited, or damaged)."""
+    return isinstance(entry, dict) and all(
+        field in _CONDITIONS
+        and isinstance(value, str)
+        and value.isascii()
+        and not any(ch in value for ch in "\r\n\0")
+        for field, value in entry.items()
+    )
+
+
 class ValidatorCache:
     """The validators of ``path``: read now, changed by :meth:`learn`, written by :meth:`save`."""
 
@@ -55,10 +67,15 @@ class ValidatorCache:
             raise InputError(
                 f"--cache {self.path}: {getattr(exc, 'strerror', None) or exc}"
             ) from exc
-        if not (isinstance(data, dict) and data.get("hx_cache") == _FORMAT):
+        entries = data.get("entries", {}) if isinstance(data, dict) else None
+        if (
+            not isinstance(data, dict)
+            or data.get("hx_cache") != _FORMAT
+            or not isinstance(entries, dict)
+            or not all(_is_entry(entry) for entry in entries.values())
+        ):
             raise InputError(f"--cache {self.path}: not a cache file hx wrote")
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        return entries
 
     def conditions(self, spec: RequestSpec) -> tuple[tuple[str, str], ...]:
         """The conditional headers for ``spec``; none if nothing is known of it."""
