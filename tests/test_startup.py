@@ -31,7 +31,8 @@ try:
 except SystemExit:
     pass
 finally:
-    loaded = sorted(set(sys.modules) - before)
+    # A None entry blocks an import (hx blocks httpx._main): it is not a module loaded.
+    loaded = sorted(n for n, m in sys.modules.items() if m is not None and n not in before)
     import json
     with open(out, "w") as file:
         json.dump(loaded, file)

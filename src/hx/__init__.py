@@ -18,9 +18,15 @@ Names are imported on first use, so ``hx --version`` does not load httpx.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# httpx's __init__ imports its command-line client (httpx._main: click, rich, pygments,
+# about 45 ms) whenever click is installed, which hx cannot control; hx never runs it.
+# None in sys.modules makes that import fail, and httpx falls back to a stub main().
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 _EXPORTS = {
     "AuthOptions": "hx.settings",
