@@ -54,13 +54,14 @@ def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -
     path = tmp_path / "f"
     hasher = GatedHasher()
     flushed: list[int] = []
-    batches = [bytes([n]) * MiB for n in range(5)]  # the fifth waits for the first to be written
+    # Five buffers: the sixth batch waits for the first to be written and hashed.
+    batches = [bytes([n]) * MiB for n in range(6)]
 
     async def feed(fd: int) -> None:
         async with writing(fd, 0, [hasher], on_flush=flushed.append) as writer:  # type: ignore[list-item]
             for batch in batches:
                 await writer.write(batch)
-            raise AssertionError("the fifth batch should wait for the first")
+            raise AssertionError("the sixth batch should wait for the first")
 
     async def main() -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -79,7 +80,7 @@ def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -
 
     asyncio.run(main())
     assert path.read_bytes() == b"".join(batches)
-    assert flushed == [MiB] * 5
+    assert flushed == [MiB] * 6
 
 
 class SlowHasher:
@@ -114,3 +115,41 @@ def test_hashing_beside_writing_sees_every_byte_in_order(tmp_path: Path) -> None
     data = b"".join(pieces)
     assert path.read_bytes() == data
     assert hasher.inner.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_bytes_put_into_its_space_are_written_and_hashed(tmp_path: Path) -> None:
+    """The transport's way: bytes read straight into ``space()``, then ``advance``; a small
+    expected size gets a small buffer, and the buffers are used again."""
+    path = tmp_path / "f"
+    hasher = hashlib.sha256()
+    data = os.urandom(3 * MiB + 12345)
+    sizes: set[int] = set()
+
+    async def main(expected: int | None) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            async with writing(fd, 0, [hasher], expected=expected) as writer:
+                rest = memoryview(data)
+                while rest:
+                    space = await writer.space()
+                    sizes.add(len(space))
+                    count = min(len(space), len(rest), 100_000)
+                    space[:count] = rest[:count]
+                    writer.advance(count)
+                    rest = rest[count:]
+                assert writer.position == len(data)
+        finally:
+            os.close(fd)
+
+    asyncio.run(main(None))
+    assert path.read_bytes() == data
+    assert hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert max(sizes) == MiB
+
+    small = b"tiny file"
+    hasher = hashlib.sha256()
+    sizes.clear()
+    data = small
+    asyncio.run(main(len(small)))
+    assert path.read_bytes() == small
+    assert max(sizes) == 64 * 1024  # not a whole MiB for nine bytes

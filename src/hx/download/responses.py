@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 
 from hx.batch.ratelimit import RateLimiter
 from hx.download.failures import DownloadFailed
+from hx.download.writer import FileWriter
 from hx.errors import ErrorKind
 from hx.models import RequestSpec
+from hx.net.body import body_reader
 from hx.request import redirects
 from hx.request.decoding import decoded_chunks
 from hx.settings import Settings
@@ -48,6 +50,31 @@ async def body(response: httpx.Response, bandwidth: RateLimiter | None) -> Async
             if bandwidth is not None:
                 await bandwidth.acquire(len(chunk))
             yield chunk
+
+
+async def copy_body(
+    response: httpx.Response,
+    writer: FileWriter,
+    bandwidth: RateLimiter | None,
+    accept: Callable[[int], None],
+) -> None:
+    """Put the body into ``writer``; ``accept(count)`` hears of each piece before the
+    writer takes it, and raises to refuse it (a limit passed).
+
+    A body with no Content-Encoding and no --limit-rate is read from the socket
+    straight into the writer's buffers where the transport allows it
+    (hx.net.body): no bytes object, copy or wake-up per piece. (Under
+    --limit-rate the pieces stay small, so the rate holds from second to second.)
+    """
+    reader = body_reader(response)
+    if reader is None or bandwidth is not None or "content-encoding" in response.headers:
+        async for chunk in body(response, bandwidth):
+            accept(len(chunk))
+            await writer.write(chunk)
+        return
+    while count := await reader.readinto(await writer.space()):
+        accept(count)
+        writer.advance(count)
 
 
 def file_length(response: httpx.Response) -> int | None:

@@ -71,15 +71,20 @@ async def _fetch_segment(transfer: Transfer, fd: int, segment: Segment, state: P
             )
         # segment.done counts bytes on disk, so the saved state never overstates.
         saved_at = segment.done
-        async with writing(fd, segment.position, on_flush=segment.advance) as writer:
-            async for chunk in responses.body(response, transfer.bandwidth):
-                if writer.position + len(chunk) > end + 1:
-                    raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
-                transfer.received(len(chunk))  # before the write, as in Transfer
-                await writer.write(chunk)
-                if segment.done - saved_at >= _SAVE_EVERY:
-                    transfer.parts.save(state)
-                    saved_at = segment.done
+
+        def accept(count: int) -> None:
+            nonlocal saved_at
+            if writer.position + count > end + 1:
+                raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
+            transfer.received(count)  # before the writer takes them, as in Transfer
+            if segment.done - saved_at >= _SAVE_EVERY:
+                transfer.parts.save(state)
+                saved_at = segment.done
+
+        async with writing(
+            fd, segment.position, on_flush=segment.advance, expected=end + 1 - segment.position
+        ) as writer:
+            await responses.copy_body(response, writer, transfer.bandwidth, accept)
     finally:
         await response.aclose()
     if not segment.complete:

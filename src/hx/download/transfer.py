@@ -127,7 +127,7 @@ class Transfer:
             self.parts.save(PartState(url_hash(self.spec.url), validator, total))
             self.reporter.started(self.key, self.target.name, total, offset)
             self.tally.starts_at(offset)
-            await self._stream(fd, response, offset, digests)
+            await self._stream(fd, response, offset, total, digests)
         finally:
             os.close(fd)
         return self._finish(total, response, digests)
@@ -138,26 +138,32 @@ class Transfer:
         self.reporter.transferred(self.key, count)
 
     async def _stream(
-        self, fd: int, response: httpx.Response, offset: int, digests: FileDigests
+        self,
+        fd: int,
+        response: httpx.Response,
+        offset: int,
+        total: int | None,
+        digests: FileDigests,
     ) -> None:
-        """Write the body into the part from ``offset`` on."""
-        too_large = False
+        """Write the body into the part from ``offset`` on (``total``: the file's length)."""
+        limit = self.settings.max_size
+
+        def accept(count: int) -> None:
+            if limit is not None and writer.position + count > limit:
+                raise DownloadFailed(ErrorKind.TOO_LARGE, f"body exceeds --max-size {limit} bytes")
+            # Counted before the writer takes them: once taken, bytes are written even
+            # if the download is cancelled while the writer waits.
+            self.received(count)
+
         os.ftruncate(fd, offset)
-        async with writing(fd, offset, digests.hashers) as writer:
-            limit = self.settings.max_size
-            async for chunk in responses.body(response, self.bandwidth):
-                if limit is not None and writer.position + len(chunk) > limit:
-                    too_large = True
-                    break
-                # Counted before the write: once given to the writer, the chunk is
-                # written even if the download is cancelled while it waits.
-                self.received(len(chunk))
-                await writer.write(chunk)
-        if too_large:
-            self.parts.discard()
-            raise DownloadFailed(
-                ErrorKind.TOO_LARGE, f"body exceeds --max-size {self.settings.max_size} bytes"
-            )
+        expected = None if total is None else total - offset
+        try:
+            async with writing(fd, offset, digests.hashers, expected=expected) as writer:
+                await responses.copy_body(response, writer, self.bandwidth, accept)
+        except DownloadFailed as failure:
+            if failure.kind is ErrorKind.TOO_LARGE:
+                self.parts.discard()
+            raise
 
     async def _split(
         self, state: PartState, continuing: bool, first: httpx.Response | None = None

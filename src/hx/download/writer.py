@@ -1,4 +1,5 @@
-"""The writer thread of a download: bytes written at their place in the file, and hashed."""
+"""The writer of a download: bytes gathered in large buffers, written at their place in
+the file and hashed, each in a thread of its own."""
 
 from __future__ import annotations
 
@@ -10,24 +11,29 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 
-_MAX_IOVECS = 512
-"""Below IOV_MAX (1024 on Linux) for one pwritev."""
+_Futures = list[concurrent.futures.Future[None]]
 
 
 class FileWriter:
-    """Writes a stream at a position in ``fd`` from a thread of its own, hashing as it goes.
+    """Writes a stream at a position in ``fd``, hashing as it goes, beside the event loop.
 
-    Chunks are gathered into 1 MiB batches (Python's per-call cost makes
-    64 KiB writes several times slower); each batch is written in the
-    writer's thread and hashed in a hashing thread, in order. Both run beside
-    the event loop, and beside each other, because pwritev and hashlib release
-    the GIL: one thread doing both was the slowest step of a download (sha256
-    at 1.3 GB/s, then the write). At most a few batches wait, so memory stays
-    flat. ``on_flush`` hears how many bytes reached the file, in order.
+    The bytes go into buffers of 1 MiB that the writer owns: the transport reads
+    the body straight into them where it can (``space`` and ``advance``, see
+    hx.download.responses.copy_body), other bodies are copied in (``write``).
+    A full buffer is written by the writing thread with one pwrite and hashed
+    by the hashing thread: pwrite and hashlib release the GIL, so both run
+    beside the event loop and beside each other (one thread doing both was
+    the slowest step of a download: sha256 runs at 1.3-1.8 GB/s). Once both
+    are done with a buffer it is used again, so a download holds at most
+    ``_BUFFERS`` of them however fast the network and however slow the disk.
+    ``on_flush`` hears how many bytes reached the file, in order.
     """
 
     _BATCH = 1 << 20
-    _IN_FLIGHT = 4
+    """Bytes per write: Python's per-call cost makes 64 KiB writes several times slower."""
+    _BUFFERS = 5
+    """One being filled, up to four being written and hashed."""
+    _SMALLEST = 64 * 1024
 
     def __init__(
         self,
@@ -35,15 +41,24 @@ class FileWriter:
         position: int,
         hashers: Sequence[hashlib._Hash] = (),
         on_flush: Callable[[int], None] | None = None,
+        expected: int | None = None,
     ) -> None:
+        """``expected``: how many bytes are coming, if known (a small file gets a small buffer)."""
         self._fd = fd
         self._next_position = position
         self._hashers = hashers
         self._on_flush = on_flush
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        # Each batch: its write's future (and its hash's, if hashed), and its size.
-        self._in_flight: deque[tuple[list[concurrent.futures.Future[None]], int]] = deque()
+        self._batch = (
+            self._BATCH if expected is None else max(self._SMALLEST, min(self._BATCH, expected))
+        )
+        self._current: bytearray | None = None
+        self._filled = 0
+        self._pending = memoryview(b"")
+        """What ``write`` has yet to copy in, while it waits for a buffer."""
+        self._free: list[bytearray] = []
+        self._allocated = 0
+        # Each buffer handed to the threads: its write's future (and its hash's), and size.
+        self._in_flight: deque[tuple[bytearray, _Futures, int]] = deque()
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-writer")
         self._hashing = (
             concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-hasher")
@@ -54,22 +69,46 @@ class FileWriter:
     @property
     def position(self) -> int:
         """Where the next byte goes (bytes not yet written included)."""
-        return self._next_position + self._pending_size
+        return self._next_position + self._filled + len(self._pending)
+
+    async def space(self) -> memoryview:
+        """Where the next bytes go: the free end of the current buffer, never empty.
+
+        Waits for a buffer to come back from the threads when all are in use.
+        Put bytes at its start, then say how many with ``advance``.
+        """
+        if self._current is None:
+            self._current = await self._take_buffer()
+        return memoryview(self._current)[self._filled :]
+
+    def advance(self, count: int) -> None:
+        """``count`` bytes were put at the start of ``space()``."""
+        self._filled += count
+        if self._current is not None and self._filled == len(self._current):
+            self._submit()
 
     async def write(self, chunk: bytes) -> None:
-        self._pending.append(chunk)
-        self._pending_size += len(chunk)
-        if self._pending_size >= self._BATCH:
-            await self._submit()
+        """Copy ``chunk`` in (the way for bodies the transport cannot read into ``space``).
+
+        Once given, the chunk is written whole, even if the download is cancelled
+        while it waits for a buffer: the caller has counted it as received.
+        """
+        self._pending = memoryview(chunk)
+        while self._pending:
+            space = await self.space()
+            count = min(len(space), len(self._pending))
+            space[:count] = self._pending[:count]
+            self._pending = self._pending[count:]
+            self.advance(count)
 
     async def close(self) -> None:
         """Write what is left and wait for it (on success)."""
-        await self._submit()
+        self._submit()
         while self._in_flight:
             await self._settle()
 
     def finish(self) -> None:
-        """Write everything received, blocking if need be; ends the thread.
+        """Write everything received, blocking if need be; ends the threads.
 
         Also after a failure or a cancellation: bytes that arrived before a
         reset are good bytes, and a resumed download should not fetch them again.
@@ -78,61 +117,71 @@ class FileWriter:
         if self._hashing is not None:
             self._hashing.shutdown(wait=True)
         while self._in_flight:
-            (written, *_), count = self._in_flight.popleft()
+            _, (written, *_), count = self._in_flight.popleft()
             if written.exception() is not None:
                 return  # what follows a failed write is not contiguous with the rest
             self._report(count)
-        if self._pending:
-            chunks, size = self._pending, self._pending_size
-            self._pending, self._pending_size = [], 0
-            self._write(chunks, self._next_position)
-            self._hash(chunks)
-            self._next_position += size
-            self._report(size)
+        for data in (memoryview(self._current or b"")[: self._filled], self._pending):
+            if data:
+                self._write(data, self._next_position)
+                self._hash(data)
+                self._next_position += len(data)
+                self._report(len(data))
+        self._current, self._filled, self._pending = None, 0, memoryview(b"")
 
     def _report(self, count: int) -> None:
         if self._on_flush is not None:
             self._on_flush(count)
 
-    async def _submit(self) -> None:
-        if not self._pending:
+    async def _take_buffer(self) -> bytearray:
+        if self._free:
+            return self._free.pop()
+        if self._allocated < self._BUFFERS:
+            self._allocated += 1
+            return bytearray(self._batch)
+        await self._settle()  # the oldest buffer comes back
+        return self._free.pop()
+
+    def _submit(self) -> None:
+        """Hand the current buffer's bytes to the threads."""
+        buffer, size = self._current, self._filled
+        if buffer is None or not size:
             return
-        # The chunks go as they are: the thread writes them with one pwritev,
-        # so the event loop never copies them into one buffer.
-        chunks, size = self._pending, self._pending_size
-        self._pending, self._pending_size = [], 0
-        futures = [self._thread.submit(self._write, chunks, self._next_position)]
+        self._current, self._filled = None, 0
+        data = memoryview(buffer)[:size]
+        futures = [self._thread.submit(self._write, data, self._next_position)]
         if self._hashing is not None:
-            futures.append(self._hashing.submit(self._hash, chunks))
+            futures.append(self._hashing.submit(self._hash, data))
         self._next_position += size
-        self._in_flight.append((futures, size))
-        while len(self._in_flight) > self._IN_FLIGHT:
-            await self._settle()
+        self._in_flight.append((buffer, futures, size))
+        # Buffers already done come back now: progress is reported as it happens. (A
+        # failed write stays, to be raised by the next wait.)
+        while self._in_flight and all(
+            future.done() and future.exception() is None for future in self._in_flight[0][1]
+        ):
+            self._settled(self._in_flight.popleft())
 
     async def _settle(self) -> None:
-        futures, count = self._in_flight[0]
-        for future in futures:
-            # Shielded: a cancelled download must not cancel a batch not yet written,
-            # or the batches after it would leave a hole in the file.
+        """Wait for the oldest buffer in flight to be written and hashed."""
+        for future in self._in_flight[0][1]:
+            # Shielded: a cancelled download must not cancel a buffer not yet written,
+            # or the buffers after it would leave a hole in the file.
             await asyncio.shield(asyncio.wrap_future(future))
-        self._in_flight.popleft()
+        self._settled(self._in_flight.popleft())
+
+    def _settled(self, batch: tuple[bytearray, _Futures, int]) -> None:
+        buffer, _, count = batch
+        self._free.append(buffer)
         self._report(count)
 
-    def _write(self, chunks: list[bytes], position: int) -> None:
-        if len(chunks) > _MAX_IOVECS:  # many tiny chunks (a chunked, dripping body)
-            chunks = [b"".join(chunks)]
-        size = sum(len(chunk) for chunk in chunks)
-        written = os.pwritev(self._fd, chunks, position)
-        if written < size:  # rare for a regular file; finish with plain writes
-            rest = memoryview(b"".join(chunks))[written:]
-            while rest:
-                count = os.pwrite(self._fd, rest, position + written)
-                rest, written = rest[count:], written + count
+    def _write(self, data: memoryview, position: int) -> None:
+        while data:  # one pwrite, nearly always: a regular file takes it whole
+            count = os.pwrite(self._fd, data, position)
+            data, position = data[count:], position + count
 
-    def _hash(self, chunks: list[bytes]) -> None:
-        for chunk in chunks:
-            for hasher in self._hashers:
-                hasher.update(chunk)
+    def _hash(self, data: memoryview) -> None:
+        for hasher in self._hashers:
+            hasher.update(data)
 
 
 @contextlib.asynccontextmanager
@@ -141,9 +190,10 @@ async def writing(
     position: int,
     hashers: Sequence[hashlib._Hash] = (),
     on_flush: Callable[[int], None] | None = None,
+    expected: int | None = None,
 ) -> AsyncIterator[FileWriter]:
     """A FileWriter that has written everything it was given when the block ends."""
-    writer = FileWriter(fd, position, hashers, on_flush)
+    writer = FileWriter(fd, position, hashers, on_flush, expected)
     try:
         yield writer
         await writer.close()

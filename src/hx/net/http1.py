@@ -22,6 +22,7 @@ from typing import cast
 
 import httpx
 
+from hx.net.body import BODY_READER
 from hx.net.exchange import EXCHANGE, Exchange
 from hx.net.http1_parser import ProtocolError, ResponseHead, ResponseReader
 from hx.net.http1_state import ENDED, READING, TRANSITIONS, Event, MissingTransition, State
@@ -32,6 +33,8 @@ _HIGH_WATER = 1 << 20
 _LOW_WATER = 1 << 18
 _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
+_SCRATCH = 256 * 1024
+"""The read buffer the connections of one transport share (asyncio's and uvloop's size)."""
 
 
 class Http1Transport(Pool["_Connection"]):
@@ -53,6 +56,8 @@ class Http1Transport(Pool["_Connection"]):
         super().__init__(ssl_context, ["http/1.1"], max_connections)
         self._keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
+        # One for all connections: each read's bytes are taken out before the next read.
+        self._scratch = memoryview(bytearray(_SCRATCH))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = perf_counter()
@@ -65,14 +70,16 @@ class Http1Transport(Pool["_Connection"]):
         except BaseException:
             self._discard(connection)
             raise
+        stream = _ResponseStream(self, connection, timeouts.get("read"))
         return httpx.Response(
             head.status,
             headers=head.headers,
-            stream=_ResponseStream(self, connection, timeouts.get("read")),
+            stream=stream,
             extensions={
                 "http_version": head.version,
                 "reason_phrase": head.reason,
                 EXCHANGE: exchange,
+                BODY_READER: stream,
             },
         )
 
@@ -95,7 +102,8 @@ class Http1Transport(Pool["_Connection"]):
     async def _open_new(
         self, origin: Origin, request: httpx.Request, timeout: float | None
     ) -> _Connection:
-        return await self._connect(origin, lambda: _Connection(origin), request, timeout)
+        scratch = self._scratch
+        return await self._connect(origin, lambda: _Connection(origin, scratch), request, timeout)
 
     def _evict_idle(self) -> bool:
         """Close the longest-idle connection to any origin."""
@@ -126,17 +134,26 @@ class Http1Transport(Pool["_Connection"]):
         await super().aclose()
 
 
-class _Connection(PooledConnection):
+class _Connection(PooledConnection, asyncio.BufferedProtocol):
     """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
 
-    What arrives goes to a ResponseReader (hx.net.http1_parser); body bytes are
-    queued, without copying, until the response stream takes them. Reading
-    from the socket pauses while more than _HIGH_WATER bytes wait.
+    The socket is read into the transport's scratch buffer and each read is
+    taken out as bytes for a ResponseReader (hx.net.http1_parser); body bytes
+    are queued until the response stream takes them, and reading pauses while
+    more than _HIGH_WATER bytes wait. A body read with ``readinto`` (hx.net.body)
+    instead goes from the socket straight into the caller's buffer, as far as
+    its framing allows (Content-Length, or until the close; not chunked).
     """
 
-    def __init__(self, origin: Origin) -> None:
+    def __init__(self, origin: Origin, scratch: memoryview) -> None:
         super().__init__()
         self.origin = origin
+        self._scratch = scratch
+        self._lent: memoryview | None = None
+        """A ``readinto`` caller's buffer: the body goes straight into it."""
+        self._lent_filled = 0
+        self._into_lent = False
+        """The last get_buffer returned the lent buffer."""
         self.idle_since = 0.0
         self.state = State.CONNECTING
         """Where this connection is in its life (hx.net.http1_state)."""
@@ -262,11 +279,87 @@ class _Connection(PooledConnection):
         if not self._body:
             return None
         piece = self._body.popleft()
-        self._buffered -= len(piece)
+        self._taken(len(piece))
+        return piece
+
+    def _taken(self, count: int) -> None:
+        """``count`` buffered body bytes were taken: read the socket again below _LOW_WATER."""
+        self._buffered -= count
         if self._reading_paused and self._buffered < _LOW_WATER and self.transport is not None:
             self._reading_paused = False
             self.transport.resume_reading()
-        return piece
+
+    async def readinto(self, buffer: memoryview, timeout: float | None) -> int:
+        """Fill ``buffer`` with the body (hx.net.body.BodyReader): what is queued first,
+        then straight from the socket where the framing allows, else piece by piece.
+
+        ``timeout`` is the longest wait without a byte, as for any read. A failure
+        after some bytes came returns them, and the next call raises it.
+        """
+        self._lent_filled = 0
+        filled = self._copy_queued(buffer)
+        try:
+            while filled < len(buffer) and not (self.complete and not self._body):
+                room = self._reader.direct_room()
+                if room and not self._body:
+                    filled += await self._receive_into(buffer[filled : filled + room], timeout)
+                elif filled:
+                    return filled  # a chunked body: what has come, without waiting for more
+                else:
+                    await self.wait_body(timeout)
+                    filled += self._copy_queued(buffer)
+        except httpx.TransportError as exc:
+            if not filled:
+                raise
+            self._error = exc
+        except asyncio.CancelledError:
+            if filled or self._lent_filled:
+                # Bytes went into a buffer its caller gave up: the body has a hole now.
+                self._fail(httpx.ReadError("a read was cancelled partway"))
+            raise
+        return filled
+
+    def _copy_queued(self, buffer: memoryview) -> int:
+        """Move queued body bytes into ``buffer``; how many."""
+        body, filled = self._body, 0
+        while body and filled < len(buffer):
+            piece = body[0]
+            count = min(len(piece), len(buffer) - filled)
+            buffer[filled : filled + count] = memoryview(piece)[:count]
+            if count == len(piece):
+                body.popleft()
+            else:
+                body[0] = piece[count:]
+            filled += count
+        self._taken(filled)
+        return filled
+
+    async def _receive_into(self, region: memoryview, timeout: float | None) -> int:
+        """Lend ``region`` to the protocol (get_buffer) until it is full or the body ends.
+
+        Returns what came before a failure (which the next wait raises), and raises
+        it only when nothing came.
+        """
+        self._lent, self._lent_filled = region, 0
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        try:
+            while self._lent_filled < len(region) and not self.complete:
+                before = self._lent_filled
+                try:
+                    await self.wait_body(timeout)
+                except httpx.TransportError as exc:
+                    if isinstance(exc, httpx.ReadTimeout) and self._lent_filled > before:
+                        continue  # bytes are coming, only slowly
+                    if not self._lent_filled:
+                        raise
+                    self._error = exc
+                    break
+            return self._lent_filled
+        finally:
+            # Never again written by the socket: the caller reuses it once this returns.
+            self._lent = None
 
     async def wait_body(self, timeout: float | None) -> None:
         """Wait for more of the response; raises what broke it, or ReadTimeout."""
@@ -289,13 +382,40 @@ class _Connection(PooledConnection):
             self._reading_paused = False
             self.transport.resume_reading()
 
-    # -- asyncio.Protocol ------------------------------------------------------
+    # -- asyncio.BufferedProtocol ----------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._to(Event.MADE)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        lent = self._lent
+        self._into_lent = lent is not None and self._lent_filled < len(lent)
+        if self._into_lent:
+            assert lent is not None
+            return lent[self._lent_filled :]
+        return self._scratch
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if not self._into_lent:
+            self._received(self._scratch[:nbytes].tobytes())
+            return
+        # Straight into a readinto caller's buffer: at most the body's rest was lent.
+        self._lent_filled += nbytes
+        reader = self._reader
+        reader.took(nbytes)
+        if reader.ended:
+            self._end(Event.END if reader.reusable else Event.END_LAST)
+        elif self._lent_filled < len(self._lent or b""):
+            return
+        elif not self._reading_paused and self.transport is not None:
+            # Full: the rest waits in the socket for the caller's next buffer, rather than
+            # being read into the scratch buffer and copied.
+            self._reading_paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def _received(self, data: bytes) -> None:
         if self.state not in READING:
             self._to(Event.SPOIL)  # unasked-for bytes: this connection cannot be trusted
             return
@@ -373,7 +493,8 @@ class _Connection(PooledConnection):
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    """The body of one response; closing it returns the connection to the pool."""
+    """The body of one response, as httpx reads it or with ``readinto`` (hx.net.body);
+    closing it returns the connection to the pool."""
 
     def __init__(self, pool: Http1Transport, connection: _Connection, timeout: float | None):
         self._pool = pool
@@ -392,6 +513,12 @@ class _ResponseStream(httpx.AsyncByteStream):
                 return
             else:
                 await connection.wait_body(self._timeout)
+
+    async def readinto(self, buffer: memoryview) -> int:
+        connection = self._connection
+        if connection is None:
+            raise httpx.StreamClosed()
+        return await connection.readinto(buffer, self._timeout)
 
     async def aclose(self) -> None:
         connection, self._connection = self._connection, None

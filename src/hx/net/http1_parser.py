@@ -28,6 +28,7 @@ MAX_HEAD = 64 * 1024
 
 _MAX_CHUNK_LINE = 4096
 _MAX_TRAILERS = 64 * 1024
+_UNBOUNDED = 1 << 62
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS = rb"HTTP/1\.([01]) ([0-9]{3})(?: (%b*))?"
@@ -350,6 +351,23 @@ class ResponseReader:
             self._body(data)
             if not self._remaining:
                 self._end(clean)
+
+    def direct_room(self) -> int:
+        """How many of the next body bytes may bypass ``feed`` (see ``took``): the rest of a
+        Content-Length body, as much as wanted of a body that ends at close, none of a
+        chunked one, nor before the head or after the end."""
+        if self.head is None or self.ended or self._chunks is not None:
+            return 0
+        return self._remaining if self._remaining is not None else _UNBOUNDED
+
+    def took(self, count: int) -> None:
+        """``count`` body bytes went straight to the reader's consumer, at most
+        ``direct_room()`` of them: account for them as ``feed`` would have."""
+        self.received += count
+        if self._remaining is not None:
+            self._remaining -= count
+            if not self._remaining:
+                self._end(True)
 
     def feed_eof(self) -> None:
         """The server closed the connection: the end of a body delimited by the close;

@@ -153,8 +153,12 @@ class TlsContext:
         return self._context
 
 
-class PooledConnection(asyncio.Protocol):
-    """What a pool needs of its connections, and what both transports' connections share."""
+class PooledConnection(asyncio.BaseProtocol):
+    """What a pool needs of its connections, and what both transports' connections share.
+
+    A BaseProtocol: each transport's connection says how it reads (HTTP/2's is an
+    asyncio.Protocol, HTTP/1.1's a BufferedProtocol).
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None

@@ -1,0 +1,300 @@
+"""hx.net.body through hx.net.http1: a body read straight into the caller's buffer, on the
+asyncio loop and on uvloop (hx's), over plain TCP and TLS, against real servers on
+127.0.0.1; and ResponseReader's accounting for bytes that bypass ``feed``."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+import pytest
+import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hx.net.body import BodyReader, body_reader
+from hx.net.http1 import Http1Transport
+from hx.net.http1_parser import ResponseReader
+from support.http1_server import OK, ScriptedServer, message, script
+from support.tls_servers import Certificates, server_context
+
+_PLAIN = ssl.create_default_context()
+
+
+def _loops() -> list[Any]:
+    loops: list[Any] = [pytest.param(asyncio.new_event_loop, id="asyncio")]
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
+        return loops
+    return [*loops, pytest.param(uvloop.new_event_loop, id="uvloop")]
+
+
+@pytest.fixture(params=_loops())
+def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """Runs a test's coroutine on each event loop hx may run on."""
+
+    def runner(main: Coroutine[Any, Any, None]) -> None:
+        with asyncio.Runner(loop_factory=request.param) as loop:
+            loop.run(main)
+
+    return runner
+
+
+def client(read_timeout: float = 2.0, context: ssl.SSLContext = _PLAIN) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=Http1Transport(context, 4), timeout=httpx.Timeout(2.0, read=read_timeout)
+    )
+
+
+def reader_of(response: httpx.Response) -> BodyReader:
+    reader = body_reader(response)
+    assert reader is not None
+    return reader
+
+
+async def read_all(response: httpx.Response, size: int) -> list[bytes]:
+    """The body in the pieces ``readinto`` gives, into a buffer of ``size`` bytes."""
+    reader, buffer, pieces = reader_of(response), bytearray(size), []
+    while count := await reader.readinto(memoryview(buffer)):
+        pieces.append(bytes(buffer[:count]))
+    return pieces
+
+
+BODY = bytes(range(256)) * 40  # 10,240 bytes
+
+
+@pytest.mark.parametrize("size", [7, 4096, len(BODY), 1 << 20])
+def test_a_content_length_body_fills_each_buffer(
+    run: Callable[[Coroutine[Any, Any, None]], None], size: int
+) -> None:
+    """Every buffer but the last comes back full, and the connection serves the next request."""
+
+    async def main() -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(BODY)}\r\n\r\n".encode()
+        reply = script(head + BODY[:100], BODY[100:5000], BODY[5000:], delay=0.01)
+        async with ScriptedServer(reply, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                pieces = await read_all(response, size)
+            assert (await http.get(server.url())).content == b"ok"
+        assert b"".join(pieces) == BODY
+        assert all(len(piece) == size for piece in pieces[:-1])
+        assert server.requests_per_connection == [2]
+
+    run(main())
+
+
+def test_a_body_that_ends_at_close(run: Callable[[Coroutine[Any, Any, None]], None]) -> None:
+    async def main() -> None:
+        reply = script(b"HTTP/1.1 200 OK\r\n\r\n" + BODY[:3000], BODY[3000:], then="close")
+        async with ScriptedServer(reply) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                pieces = await read_all(response, 1 << 16)
+        assert pieces == [BODY]
+
+    run(main())
+
+
+def test_a_chunked_body_is_copied_piece_by_piece(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    async def main() -> None:
+        chunked = script(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+            b"lo\r\n6\r\n world\r\n0\r\n\r\n",
+            delay=0.01,
+        )
+        async with ScriptedServer(chunked, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                pieces = await read_all(response, 4)
+            assert (await http.get(server.url())).content == b"ok"
+        assert b"".join(pieces) == b"hello world"
+        assert server.requests_per_connection == [2]
+
+    run(main())
+
+
+def test_bytes_past_the_content_length_do_not_reach_the_buffer(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    """The body is cut at its length; the stray bytes make the connection unusable."""
+
+    async def main() -> None:
+        reply = message("HTTP/1.1 200 OK", "Content-Length: 5", body=b"hello") + b"garbage"
+        async with ScriptedServer(reply, OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                buffer = bytearray(b"." * 64)
+                count = await reader_of(response).readinto(memoryview(buffer))
+                assert await reader_of(response).readinto(memoryview(buffer)[count:]) == 0
+            assert (await http.get(server.url())).content == b"ok"
+        assert (count, bytes(buffer[:count]), bytes(buffer[count:])) == (5, b"hello", b"." * 59)
+        assert server.requests_per_connection == [1, 1]
+
+    run(main())
+
+
+def test_a_slow_but_steady_body_is_not_a_read_timeout(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    """The read timeout is the longest wait for a byte, not for a buffer to fill."""
+
+    async def main() -> None:
+        parts = [BODY[i : i + 1000] for i in range(0, 10000, 1000)]
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+        async with (
+            ScriptedServer(script(head, *parts, delay=0.08)) as server,
+            client(read_timeout=0.3) as http,
+        ):
+            async with http.stream("GET", server.url()) as response:
+                pieces = await read_all(response, 1 << 20)
+        assert pieces == [BODY[:10000]]
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("then", "error"), [("reset", httpx.ReadError), ("wait", httpx.ReadTimeout)]
+)
+def test_a_failure_mid_buffer_gives_the_bytes_that_came_then_raises(
+    run: Callable[[Coroutine[Any, Any, None]], None], then: Any, error: type[Exception]
+) -> None:
+    async def main() -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+        async with (
+            ScriptedServer(script(head + BODY[:3000], then=then)) as server,
+            client(read_timeout=0.3) as http,
+        ):
+            async with http.stream("GET", server.url()) as response:
+                buffer = bytearray(1 << 16)
+                assert await reader_of(response).readinto(memoryview(buffer)) == 3000
+                assert bytes(buffer[:3000]) == BODY[:3000]
+                with pytest.raises(error):
+                    await reader_of(response).readinto(memoryview(buffer))
+
+    run(main())
+
+
+@pytest.mark.parametrize("queued", [True, False], ids=["queued", "lent"])
+def test_a_cancelled_read_leaves_the_buffer_alone_and_the_body_broken(
+    run: Callable[[Coroutine[Any, Any, None]], None], queued: bool
+) -> None:
+    """Once readinto is cancelled the buffer is the caller's again: later bytes never land
+    in it, and reading on (past the hole) is an error, not a body with bytes missing.
+    The first bytes come with the head (queued, then copied) or after it (read straight
+    into the buffer)."""
+
+    async def main() -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+        first = [head + BODY[:1000]] if queued else [head, BODY[:1000]]
+        reply = script(*first, BODY[1000:10000], delay=0.2)
+        async with ScriptedServer(reply) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                buffer = bytearray(b"." * 20000)
+                read = asyncio.create_task(reader_of(response).readinto(memoryview(buffer)))
+                await asyncio.sleep(0.1 if queued else 0.3)
+                read.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await read
+                await asyncio.sleep(0.4)  # the rest of the body arrives
+                assert bytes(buffer[:1000]) == BODY[:1000]
+                assert bytes(buffer[1000:]) == b"." * 19000
+                with pytest.raises(httpx.ReadError, match="cancelled"):
+                    await reader_of(response).readinto(memoryview(bytearray(10)))
+
+    run(main())
+
+
+def test_https_body_into_the_buffer(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+    tls_ca: trustme.CA,
+    tls_certs: Certificates,
+) -> None:
+    async def main() -> None:
+        context = ssl.create_default_context()
+        tls_ca.configure_trust(context)
+        tls = server_context(tls_certs.server, alpn=["http/1.1"])
+        body = BODY * 100  # 1 MiB
+        big = message("HTTP/1.1 200 OK", f"Content-Length: {len(body)}", body=body)
+        async with (
+            ScriptedServer(big, OK, ssl_context=tls) as server,
+            client(context=context) as http,
+        ):
+            async with http.stream("GET", server.url()) as response:
+                pieces = await read_all(response, 1 << 16)
+            assert (await http.get(server.url())).content == b"ok"
+        assert b"".join(pieces) == body
+        assert server.requests_per_connection == [2]
+
+    run(main())
+
+
+def test_a_stream_read_by_httpx_and_readinto_alike(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    """The two ways share one queue: what httpx has not taken, readinto gives, in order."""
+
+    async def main() -> None:
+        reply = message("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}", body=BODY)
+        async with ScriptedServer(reply) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                first = await anext(response.aiter_raw())
+                rest = await read_all(response, 1000)
+        assert first + b"".join(rest) == BODY
+
+    run(main())
+
+
+# -- ResponseReader: bytes that bypass feed ------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.binary(max_size=300),
+    close_delimited=st.booleans(),
+    steps=st.lists(st.tuples(st.booleans(), st.integers(1, 64)), max_size=40),
+    extra=st.binary(max_size=8),
+)
+def test_bytes_taken_directly_are_accounted_as_fed(
+    body: bytes, close_delimited: bool, steps: list[tuple[bool, int]], extra: bytes
+) -> None:
+    """Any mix of ``feed`` and ``took`` (at most ``direct_room`` at a time) ends the
+    response where feeding it all would, with the same body and reusability."""
+    length = "" if close_delimited else f"Content-Length: {len(body)}\r\n"
+    head = f"HTTP/1.1 200 OK\r\n{length}\r\n".encode()
+
+    def reader() -> tuple[ResponseReader, list[bytes]]:
+        pieces: list[bytes] = []
+        made = ResponseReader(pieces.append)
+        made.start(b"GET")
+        made.feed(head)
+        return made, pieces
+
+    oracle, expected = reader()
+    oracle.feed(body + extra)
+    if close_delimited:
+        oracle.feed_eof()
+
+    mixed, got = reader()
+    rest = body + extra
+    for direct, size in steps:
+        room = mixed.direct_room()
+        if direct and room:
+            count = min(size, room, len(rest))
+            got.append(rest[:count])
+            mixed.took(count)
+        else:
+            count = min(size, len(rest))
+            mixed.feed(rest[:count])
+        rest = rest[count:]
+    mixed.feed(rest)
+    if close_delimited:
+        mixed.feed_eof()
+    assert b"".join(got) == b"".join(expected)
+    assert (mixed.ended, mixed.reusable, mixed.received) == (
+        oracle.ended,
+        oracle.reusable,
+        oracle.received,
+    )
