@@ -298,3 +298,26 @@ def test_bytes_taken_directly_are_accounted_as_fed(
         oracle.reusable,
         oracle.received,
     )
+
+
+def test_a_read_after_the_lent_buffer_is_full_is_queued(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    """Reading pauses once the lent buffer is full; should a transport read once more
+    (the rest of a TLS record), the bytes go to the queue, in order, not into the buffer."""
+    from hx.net import http1
+
+    async def main() -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+        async with ScriptedServer(script(head, b"0123456789", delay=0.2)) as server:
+            async with client() as http, http.stream("GET", server.url()) as response:
+                connection = reader_of(response)._connection  # type: ignore[attr-defined]
+                lending = http1._Lending(connection)
+                spill = lending.get_buffer(-1)  # nothing is lent: a buffer of its own
+                spill[:4] = b"abcd"
+                lending.buffer_updated(4)
+                buffer = bytearray(8)
+                count = await reader_of(response).readinto(memoryview(buffer))
+                assert bytes(buffer[:count]) == b"abcd0123"
+
+    run(main())

@@ -33,8 +33,7 @@ _HIGH_WATER = 1 << 20
 _LOW_WATER = 1 << 18
 _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
-_SCRATCH = 256 * 1024
-"""The read buffer the connections of one transport share (asyncio's and uvloop's size)."""
+_SPILL = 64 * 1024
 
 
 class Http1Transport(Pool["_Connection"]):
@@ -56,8 +55,6 @@ class Http1Transport(Pool["_Connection"]):
         super().__init__(ssl_context, ["http/1.1"], max_connections)
         self._keepalive_expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
-        # One for all connections: each read's bytes are taken out before the next read.
-        self._scratch = memoryview(bytearray(_SCRATCH))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = perf_counter()
@@ -102,8 +99,7 @@ class Http1Transport(Pool["_Connection"]):
     async def _open_new(
         self, origin: Origin, request: httpx.Request, timeout: float | None
     ) -> _Connection:
-        scratch = self._scratch
-        return await self._connect(origin, lambda: _Connection(origin, scratch), request, timeout)
+        return await self._connect(origin, lambda: _Connection(origin), request, timeout)
 
     def _evict_idle(self) -> bool:
         """Close the longest-idle connection to any origin."""
@@ -134,26 +130,24 @@ class Http1Transport(Pool["_Connection"]):
         await super().aclose()
 
 
-class _Connection(PooledConnection, asyncio.BufferedProtocol):
+class _Connection(PooledConnection, asyncio.Protocol):
     """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
 
-    The socket is read into the transport's scratch buffer and each read is
-    taken out as bytes for a ResponseReader (hx.net.http1_parser); body bytes
-    are queued until the response stream takes them, and reading pauses while
-    more than _HIGH_WATER bytes wait. A body read with ``readinto`` (hx.net.body)
-    instead goes from the socket straight into the caller's buffer, as far as
-    its framing allows (Content-Length, or until the close; not chunked).
+    What arrives goes to a ResponseReader (hx.net.http1_parser); body bytes are
+    queued, without copying, until the response stream takes them. Reading
+    from the socket pauses while more than _HIGH_WATER bytes wait. A body read
+    with ``readinto`` (hx.net.body) instead goes from the socket straight into
+    the caller's buffer, as far as its framing allows (Content-Length, or until
+    the close; not chunked): while the buffer is lent, the transport's protocol
+    is a ``_Lending`` (a BufferedProtocol), and this one again once it is returned.
     """
 
-    def __init__(self, origin: Origin, scratch: memoryview) -> None:
+    def __init__(self, origin: Origin) -> None:
         super().__init__()
         self.origin = origin
-        self._scratch = scratch
         self._lent: memoryview | None = None
         """A ``readinto`` caller's buffer: the body goes straight into it."""
         self._lent_filled = 0
-        self._into_lent = False
-        """The last get_buffer returned the lent buffer."""
         self.idle_since = 0.0
         self.state = State.CONNECTING
         """Where this connection is in its life (hx.net.http1_state)."""
@@ -341,9 +335,7 @@ class _Connection(PooledConnection, asyncio.BufferedProtocol):
         it only when nothing came.
         """
         self._lent, self._lent_filled = region, 0
-        if self._reading_paused and self.transport is not None:
-            self._reading_paused = False
-            self.transport.resume_reading()
+        self._switch_protocol(_Lending(self))
         try:
             while self._lent_filled < len(region) and not self.complete:
                 before = self._lent_filled
@@ -360,6 +352,20 @@ class _Connection(PooledConnection, asyncio.BufferedProtocol):
         finally:
             # Never again written by the socket: the caller reuses it once this returns.
             self._lent = None
+            self._switch_protocol(self)
+
+    def _switch_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        """Make ``protocol`` the transport's, reading (uvloop picks how to read, plain or
+        into a buffer, when reading starts): after a lend, reading stays paused."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not self._reading_paused:
+            transport.pause_reading()
+        transport.set_protocol(protocol)
+        self._reading_paused = protocol is self
+        if not self._reading_paused:
+            transport.resume_reading()
 
     async def wait_body(self, timeout: float | None) -> None:
         """Wait for more of the response; raises what broke it, or ReadTimeout."""
@@ -382,25 +388,22 @@ class _Connection(PooledConnection, asyncio.BufferedProtocol):
             self._reading_paused = False
             self.transport.resume_reading()
 
-    # -- asyncio.BufferedProtocol ----------------------------------------------
+    # -- asyncio.Protocol ------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._to(Event.MADE)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
+    def lent_space(self) -> memoryview | None:
+        """Where the socket's next bytes go while a buffer is lent (None once it is full)."""
         lent = self._lent
-        self._into_lent = lent is not None and self._lent_filled < len(lent)
-        if self._into_lent:
-            assert lent is not None
-            return lent[self._lent_filled :]
-        return self._scratch
+        if lent is None or self._lent_filled == len(lent):
+            return None
+        return lent[self._lent_filled :]
 
-    def buffer_updated(self, nbytes: int) -> None:
-        if not self._into_lent:
-            self._received(self._scratch[:nbytes].tobytes())
-            return
-        # Straight into a readinto caller's buffer: at most the body's rest was lent.
+    def lent_filled(self, nbytes: int) -> None:
+        """``nbytes`` body bytes were read into ``lent_space()``: at most the body's rest
+        was lent."""
         self._lent_filled += nbytes
         reader = self._reader
         reader.took(nbytes)
@@ -409,13 +412,12 @@ class _Connection(PooledConnection, asyncio.BufferedProtocol):
         elif self._lent_filled < len(self._lent or b""):
             return
         elif not self._reading_paused and self.transport is not None:
-            # Full: the rest waits in the socket for the caller's next buffer, rather than
-            # being read into the scratch buffer and copied.
+            # Full: the rest waits in the socket for the caller's next buffer.
             self._reading_paused = True
             self.transport.pause_reading()
         self._wake()
 
-    def _received(self, data: bytes) -> None:
+    def data_received(self, data: bytes) -> None:
         if self.state not in READING:
             self._to(Event.SPOIL)  # unasked-for bytes: this connection cannot be trusted
             return
@@ -490,6 +492,42 @@ class _Connection(PooledConnection, asyncio.BufferedProtocol):
     def resume_writing(self) -> None:
         self._writing_paused = False
         self._wake()
+
+
+class _Lending(asyncio.BufferedProtocol):
+    """A connection's protocol while a ``readinto`` caller's buffer is lent: the socket
+    reads straight into that buffer; everything else goes to the connection."""
+
+    def __init__(self, connection: _Connection) -> None:
+        self._connection = connection
+        self._spill: memoryview | None = None
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        space = self._connection.lent_space()
+        if space is not None:
+            self._spill = None
+            return space
+        # Full, and a read already under way (a TLS record's rest): take it as bytes.
+        self._spill = memoryview(bytearray(_SPILL))
+        return self._spill
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self._spill is None:
+            self._connection.lent_filled(nbytes)
+        else:
+            self._connection.data_received(self._spill[:nbytes].tobytes())
+
+    def eof_received(self) -> bool:
+        return self._connection.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connection.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._connection.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._connection.resume_writing()
 
 
 class _ResponseStream(httpx.AsyncByteStream):

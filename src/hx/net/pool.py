@@ -156,8 +156,8 @@ class TlsContext:
 class PooledConnection(asyncio.BaseProtocol):
     """What a pool needs of its connections, and what both transports' connections share.
 
-    A BaseProtocol: each transport's connection says how it reads (HTTP/2's is an
-    asyncio.Protocol, HTTP/1.1's a BufferedProtocol).
+    A BaseProtocol: each transport's connection says how it reads (both are an
+    asyncio.Protocol; HTTP/1.1's hands the transport a BufferedProtocol for a while).
     """
 
     def __init__(self) -> None:
