@@ -95,7 +95,7 @@ class Transfer:
         if status == 416 and offset > 0:
             if _unsatisfied_length(response) == offset:  # the part already holds everything
                 self.tally.starts_at(offset)
-                return self._finish(offset, response)
+                return await self._finish(offset, response)
             raise DownloadFailed(ErrorKind.HTTP_STATUS, "416 Range Not Satisfiable", status)
         if status == 206:
             try:
@@ -121,7 +121,7 @@ class Transfer:
             return await self._split(state, continuing=False, first=response)
         digests = FileDigests(self.spec.checksum)
         if offset:
-            digests.feed_file(self.parts.data_path, offset)
+            await digests.feed_file(self.parts.data_path, offset)
         fd = self._open_part(continuing=offset > 0)
         try:
             self.parts.save(PartState(url_hash(self.spec.url), validator, total))
@@ -130,7 +130,7 @@ class Transfer:
             await self._stream(fd, response, offset, total, digests)
         finally:
             os.close(fd)
-        return self._finish(total, response, digests)
+        return await self._finish(total, response, digests)
 
     def received(self, count: int) -> None:
         """``count`` more bytes of the body came in."""
@@ -175,7 +175,7 @@ class Transfer:
             await split.fetch_segments(self, fd, state)
         finally:
             os.close(fd)
-        return self._finish(state.size, first)
+        return await self._finish(state.size, first)
 
     def _resumable(self) -> PartState | None:
         """The part's state if this attempt continues the part: -C, or a retry of this run."""
@@ -214,7 +214,7 @@ class Transfer:
                 response.status_code == 200 and responses.file_length(response) == size
             ):
                 digests = FileDigests(self.spec.checksum)
-                digests.feed_file(self.target, size)
+                await digests.feed_file(self.target, size)
                 _check(digests)
                 self.tally.starts_at(size)
                 return Saved(self.target, size, digests.sha256, response)
@@ -226,7 +226,7 @@ class Transfer:
             response.status_code,
         )
 
-    def _finish(
+    async def _finish(
         self,
         expected_size: int | None,
         response: httpx.Response | None,
@@ -241,7 +241,7 @@ class Transfer:
             raise DownloadFailed(ErrorKind.PROTOCOL, f"got {actual} of {expected_size} bytes")
         if digests is None:
             digests = FileDigests(self.spec.checksum)
-            digests.feed_file(self.parts.data_path, actual)
+            await digests.feed_file(self.parts.data_path, actual)
         try:
             _check(digests)
         except DownloadFailed:
