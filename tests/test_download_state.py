@@ -11,14 +11,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hx.download.segments import Segment, downloaded, plan
+from hx.download.segments import (
+    MIN_SEGMENT,
+    PIECES_PER_CONNECTION,
+    Segment,
+    downloaded,
+    on_disk_from_start,
+    plan,
+)
 from hx.download.state import PartFiles, PartState, url_hash
 
 
 @given(st.integers(1, 1 << 40), st.integers(1, 64))
 def test_plan_covers_the_file_once(size: int, count: int) -> None:
     segments = plan(size, count)
-    assert 1 <= len(segments) <= count
+    assert 1 <= len(segments) <= count * PIECES_PER_CONNECTION
+    if len(segments) > 1:
+        assert segments[-1].end - segments[-1].start + 1 >= MIN_SEGMENT // 2
+        assert segments[0].end + 1 >= MIN_SEGMENT
     assert segments[0].start == 0 and segments[-1].end == size - 1
     assert all(a.end + 1 == b.start for a, b in itertools.pairwise(segments))
     assert all(s.start <= s.end and s.done == 0 for s in segments)
@@ -33,6 +43,14 @@ def test_segment_progress() -> None:
     segment.advance(40)
     assert (segment.done, segment.position, segment.complete) == (100, 200, True)
     assert downloaded([segment, Segment(200, 299, 7)]) == 107
+
+
+def test_on_disk_from_start_stops_at_the_first_gap() -> None:
+    segments = [Segment(0, 9, 10), Segment(10, 19, 4), Segment(20, 29, 10)]
+    assert on_disk_from_start(segments) == 14  # the third is whole, but after a gap
+    segments[1].advance(6)
+    assert on_disk_from_start(segments) == 30
+    assert on_disk_from_start([]) == 0
 
 
 def test_state_round_trips_in_the_state_file(tmp_path: Path) -> None:

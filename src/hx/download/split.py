@@ -1,20 +1,24 @@
 """``--split``: the segments of one file fetched side by side into its part.
 
-Each segment is a ranged GET guarded by If-Range; its progress counts bytes
-on disk and is saved every few MiB and when the transfer stops, so a later
-run continues each segment where it ended.
+``--split N`` connections each take the lowest segment not yet taken
+(hx.download.segments), one ranged GET guarded by If-Range at a time; the
+file is hashed in order as its bytes reach the disk. A segment's progress
+counts bytes on disk and is saved every few MiB and when the transfer stops,
+so a later run continues each segment where it ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from hx.download import responses
+from hx.download.checksums import FileDigests, Following
 from hx.download.content_range import ContentRangeError, parse_content_range
 from hx.download.failures import DownloadFailed
-from hx.download.segments import Segment, downloaded
+from hx.download.segments import Segment, downloaded, on_disk_from_start
 from hx.download.state import PartState
 from hx.download.writer import writing
 from hx.errors import ErrorKind
@@ -25,23 +29,29 @@ if TYPE_CHECKING:
     from hx.download.transfer import Transfer
 
 _SAVE_EVERY = 2 << 20
-"""A segment's progress is saved to the state file every 2 MiB it advances."""
+"""The segments' progress is saved to the state file every 2 MiB the file advances."""
 
 
-async def fetch_segments(transfer: Transfer, fd: int, state: PartState) -> None:
-    """Fetch every segment of ``state`` not yet complete into the part open as ``fd``."""
+async def fetch_segments(
+    transfer: Transfer, fd: int, state: PartState, digests: FileDigests
+) -> None:
+    """Fetch every segment of ``state`` not yet complete into the part open as ``fd``,
+    feeding the whole file to ``digests`` in order."""
     assert state.segments is not None and state.size is not None
     parts = transfer.parts
+    run = _SplitRun(transfer, fd, state, digests)
     try:
         os.ftruncate(fd, state.size)
         parts.save(state)
         transfer.reporter.started(
             transfer.key, transfer.target.name, state.size, downloaded(state.segments)
         )
+        # One iterator for all connections: each segment is taken once, lowest first.
+        left = iter([segment for segment in state.segments if not segment.complete])
         async with asyncio.TaskGroup() as group:
-            for segment in state.segments:
-                if not segment.complete:
-                    group.create_task(_fetch_segment(transfer, fd, segment, state))
+            for _ in range(transfer.options.split):
+                group.create_task(run.fetch_in_turn(left))
+            group.create_task(run.hashing.run(state.size))
     except* Exception as group_error:
         raise group_error.exceptions[0] from None
     finally:
@@ -49,46 +59,78 @@ async def fetch_segments(transfer: Transfer, fd: int, state: PartState) -> None:
             parts.save(state)  # even when cancelled: the next run resumes each segment
 
 
-async def _fetch_segment(transfer: Transfer, fd: int, segment: Segment, state: PartState) -> None:
-    start, end = segment.start, segment.end
-    response = await responses.request(
-        transfer.client, transfer.spec, transfer.settings, segment.position, end, state.validator
-    )
-    try:
-        if response.status_code == 200 and state.validator:
-            # If-Range did not match: the file changed. Forget the segments
-            # so the retry starts a fresh download.
-            transfer.parts.forget()
-            raise DownloadFailed(
-                ErrorKind.PROTOCOL, "the file changed on the server; starting over", 200
-            )
-        if response.status_code != 206 or not _honours(response, segment):
-            raise DownloadFailed(
-                ErrorKind.PROTOCOL,
-                f"segment {start}-{end}: the server did not honour the range"
-                f" (HTTP {response.status_code}); the file may have changed",
-                response.status_code,
-            )
-        # segment.done counts bytes on disk, so the saved state never overstates.
-        saved_at = segment.done
+class _SplitRun:
+    """The connections of one split transfer, their progress and the file's hashing."""
 
-        def accept(count: int) -> None:
-            nonlocal saved_at
-            if writer.position + count > end + 1:
-                raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
-            transfer.received(count)  # before the writer takes them, as in Transfer
-            if segment.done - saved_at >= _SAVE_EVERY:
-                transfer.parts.save(state)
-                saved_at = segment.done
+    def __init__(self, transfer: Transfer, fd: int, state: PartState, digests: FileDigests) -> None:
+        assert state.segments is not None
+        segments = state.segments
+        self.transfer, self.fd, self.state = transfer, fd, state
+        self.hashing = Following(
+            digests, transfer.parts.data_path, lambda: on_disk_from_start(segments)
+        )
+        # Bytes on disk (what segment.done counts) when the state was last saved: it
+        # never overstates.
+        self._saved_at = downloaded(segments)
 
-        async with writing(
-            fd, segment.position, on_flush=segment.advance, expected=end + 1 - segment.position
-        ) as writer:
-            await responses.copy_body(response, writer, transfer.bandwidth, accept)
-    finally:
-        await response.aclose()
-    if not segment.complete:
-        raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: body ended early")
+    async def fetch_in_turn(self, left: Iterator[Segment]) -> None:
+        """One connection's share: the next segment nobody has taken, until none is left."""
+        for segment in left:
+            await self._fetch(segment)
+
+    def _flushed(self, segment: Segment, count: int) -> None:
+        """``count`` more bytes of ``segment`` are on disk."""
+        segment.advance(count)
+        self.hashing.moved()
+        assert self.state.segments is not None
+        on_disk = downloaded(self.state.segments)
+        if on_disk - self._saved_at >= _SAVE_EVERY:
+            self.transfer.parts.save(self.state)
+            self._saved_at = on_disk
+
+    async def _fetch(self, segment: Segment) -> None:
+        transfer, state = self.transfer, self.state
+        start, end = segment.start, segment.end
+        response = await responses.request(
+            transfer.client,
+            transfer.spec,
+            transfer.settings,
+            segment.position,
+            end,
+            state.validator,
+        )
+        try:
+            if response.status_code == 200 and state.validator:
+                # If-Range did not match: the file changed. Forget the segments
+                # so the retry starts a fresh download.
+                transfer.parts.forget()
+                raise DownloadFailed(
+                    ErrorKind.PROTOCOL, "the file changed on the server; starting over", 200
+                )
+            if response.status_code != 206 or not _honours(response, segment):
+                raise DownloadFailed(
+                    ErrorKind.PROTOCOL,
+                    f"segment {start}-{end}: the server did not honour the range"
+                    f" (HTTP {response.status_code}); the file may have changed",
+                    response.status_code,
+                )
+
+            def accept(count: int) -> None:
+                if writer.position + count > end + 1:
+                    raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: too long")
+                transfer.received(count)  # before the writer takes them, as in Transfer
+
+            async with writing(
+                self.fd,
+                segment.position,
+                on_flush=lambda count: self._flushed(segment, count),
+                expected=end + 1 - segment.position,
+            ) as writer:
+                await responses.copy_body(response, writer, transfer.bandwidth, accept)
+        finally:
+            await response.aclose()
+        if not segment.complete:
+            raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: body ended early")
 
 
 def _honours(response: httpx.Response, segment: Segment) -> bool:

@@ -169,13 +169,14 @@ class Transfer:
         self, state: PartState, continuing: bool, first: httpx.Response | None = None
     ) -> Saved:
         assert state.segments is not None and state.size is not None
+        digests = FileDigests(self.spec.checksum)
         fd = self._open_part(continuing)
         try:
             self.tally.starts_at(downloaded(state.segments))
-            await split.fetch_segments(self, fd, state)
+            await split.fetch_segments(self, fd, state, digests)
         finally:
             os.close(fd)
-        return await self._finish(state.size, first)
+        return await self._finish(state.size, first, digests)
 
     def _resumable(self) -> PartState | None:
         """The part's state if this attempt continues the part: -C, or a retry of this run."""
