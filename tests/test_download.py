@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from hx.download.segments import plan
+from hx.download.state import PartFiles, PartState
 from support.cli import records
 from support.download_server import DownloadServer, Served, file_bytes, file_sha256, last_modified
 from support.downloads import (
@@ -244,6 +246,44 @@ def test_killed_split_download_of_a_changed_file_starts_over(
     fresh = [s.status for s in asked if s.if_range == files.etag(name)]
     assert fresh == [206] * len(plan(size, 4))
     assert sorted(p.name for p in tmp_path.iterdir()) == [name, "run1.log"]
+
+
+def test_a_file_changing_during_a_split_download_leaves_no_state_behind(
+    files: DownloadServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece answered 200 (If-Range: the file changed) forgets the state; the other
+    connections, winding down, must not save it again, or the retry would resume the
+    old file's pieces (and be refused once more)."""
+    events: list[str | None] = []  # "forget", or the validator of a state saved
+    save, forget = PartFiles.save, PartFiles.forget
+
+    def recording_save(parts: PartFiles, state: PartState) -> None:
+        events.append(state.validator)
+        save(parts, state)
+
+    def recording_forget(parts: PartFiles) -> None:
+        events.append("forget")
+        forget(parts)
+
+    monkeypatch.setattr(PartFiles, "save", recording_save)
+    monkeypatch.setattr(PartFiles, "forget", recording_forget)
+    size, name = 64 * MiB, "changing.bin"
+    url, out = files.file_url(name, size=size), tmp_path / name
+    files.set_rate(name, 12 * MiB)  # per connection: 16 pieces of 4 MiB over 2.7 s
+    bump = threading.Timer(1.2, lambda: files.bump(name))
+    bump.start()
+    try:
+        result = hx("--split", "2", "--retry-delay", "0", "-o", out, url)
+    finally:
+        bump.cancel()
+    assert result.exit_code == 0, result.stderr
+    rec = only_record(result)
+    assert (rec["ok"], rec["attempts"], rec["resumed_from"]) == (True, 2, 0)
+    assert sha256_of(out) == rec["sha256"] == file_sha256(name, size, version=1)
+    # After the forget, only the second attempt's fresh state (the new file's) is saved.
+    saved_after = [e for e in events[events.index("forget") + 1 :] if e != "forget"]
+    assert saved_after and set(saved_after) == {files.etag(name)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 @pytest.mark.parametrize("switch", ["ranges", "gzip"])

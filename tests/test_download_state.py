@@ -56,16 +56,38 @@ def test_on_disk_from_start_stops_at_the_first_gap() -> None:
 def test_state_round_trips_in_the_state_file(tmp_path: Path) -> None:
     parts = PartFiles(tmp_path / "f.bin")
     assert (parts.data_path.name, parts.state_path.name) == ("f.bin.part", "f.bin.part.hx")
-    state = PartState(url_hash("http://u:secret@h/f.bin"), '"v1"', 300, [Segment(0, 149, 20)])
+    pieces = [Segment(0, 149, 20), Segment(150, 299)]
+    state = PartState(url_hash("http://u:secret@h/f.bin"), '"v1"', 300, pieces)
     parts.save(state)
     assert parts.load() == state
     saved = json.loads(parts.state_path.read_text())
-    assert saved["segments"] == [[0, 149, 20]]
+    assert saved["segments"] == [[0, 149, 20], [150, 299, 0]]
     assert "secret" not in parts.state_path.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin.part.hx"]
 
 
-@pytest.mark.parametrize("text", ["", "[]", "{}", '{"url_hash": "x", "segments": [[1, 2]]}', "{"])
+def _split_state(size: int, *segments: list[object]) -> str:
+    return json.dumps({"url_hash": "x", "size": size, "segments": list(segments)})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        "{}",
+        '{"url_hash": "x", "segments": [[1, 2]]}',
+        "{",
+        # segments that do not cover the file once, in order (hx never writes these)
+        _split_state(10, [0, 4, 0], [6, 9, 0]),  # a gap
+        _split_state(10, [0, 5, 0], [5, 9, 0]),  # an overlap
+        _split_state(10, [0, 4, 6], [5, 9, 0]),  # more done than the segment holds
+        _split_state(10, [0, 4, -1], [5, 9, 0]),
+        _split_state(12, [0, 4, 0], [5, 9, 0]),  # short of the size
+        _split_state(10),
+        _split_state(10, [0, 4, "0"], [5, 9, 0]),
+    ],
+)
 def test_unreadable_state_is_none(tmp_path: Path, text: str) -> None:
     parts = PartFiles(tmp_path / "f.bin")
     parts.state_path.write_text(text)

@@ -5,8 +5,11 @@ asyncio loop and on uvloop (hx's), over plain TCP and TLS, against real servers 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
-from collections.abc import Callable, Coroutine
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +21,7 @@ from hypothesis import strategies as st
 from hx.net.body import BodyReader, body_reader
 from hx.net.http1 import Http1Transport
 from hx.net.http1_parser import ResponseReader
+from hx.net.http1_state import State
 from support.http1_server import OK, ScriptedServer, message, script
 from support.tls_servers import Certificates, server_context
 
@@ -319,5 +323,111 @@ def test_a_read_after_the_lent_buffer_is_full_is_queued(
                 buffer = bytearray(8)
                 count = await reader_of(response).readinto(memoryview(buffer))
                 assert bytes(buffer[:count]) == b"abcd0123"
+
+    run(main())
+
+
+@contextlib.contextmanager
+def tls_server_closing_without_notify(context: ssl.SSLContext, reply: bytes) -> Iterator[str]:
+    """A TLS server (a thread, blocking sockets) that answers one request with ``reply``
+    and then closes the TCP connection without TLS close_notify: a "ragged" close, as
+    many servers do."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        with context.wrap_socket(raw, server_side=True) as conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            conn.sendall(reply)
+            conn.shutdown(socket.SHUT_WR)  # drops the TLS session: FIN, no close_notify
+            conn.settimeout(5)
+            with contextlib.suppress(OSError):
+                conn.recv(1)  # until the client closes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "close"])
+def test_a_tls_body_then_a_ragged_close_arrives_whole(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+    tls_ca: trustme.CA,
+    tls_certs: Certificates,
+    framing: str,
+) -> None:
+    """The body ends just past a full buffer and the server closes at once, without
+    close_notify: every byte still reaches the caller (a TLS transport whose reading
+    is paused when the close arrives drops the bytes it holds)."""
+    body = bytes(i % 251 for i in range((1 << 20) + 100_000))
+    length = f"Content-Length: {len(body)}\r\n" if framing == "content-length" else ""
+    reply = f"HTTP/1.1 200 OK\r\n{length}Connection: close\r\n\r\n".encode() + body
+    context = ssl.create_default_context()
+    tls_ca.configure_trust(context)
+
+    async def main() -> None:
+        with tls_server_closing_without_notify(server_context(tls_certs.server), reply) as url:
+            async with client(context=context) as http, http.stream("GET", url) as response:
+                pieces = await read_all(response, 1 << 20)
+        assert b"".join(pieces) == body
+
+    run(main())
+
+
+@pytest.mark.parametrize("ending", ["end", "reset"])
+def test_a_cancellation_racing_the_end_of_the_body_stays_a_cancellation(
+    run: Callable[[Coroutine[Any, Any, None]], None], ending: str
+) -> None:
+    """The last bytes (or a reset) arrive, then the reading task is cancelled before it
+    runs again: it ends cancelled, not with an error of the connection's states."""
+
+    async def main() -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n"
+        then: Any = "reset" if ending == "reset" else "wait"
+        rest = BODY[1000:2000] if ending == "end" else BODY[1000:1500]
+        async with ScriptedServer(script(head, BODY[:1000], rest, delay=0.1, then=then)) as server:
+            async with client() as http, http.stream("GET", server.url()) as response:
+                reader = reader_of(response)
+                read = asyncio.create_task(reader.readinto(memoryview(bytearray(4000))))
+                connection = reader._connection  # type: ignore[attr-defined]
+                while connection.state in (State.AWAITING_HEAD, State.RECEIVING_BODY):
+                    await asyncio.sleep(0)  # until the body ends or breaks, unread
+                read.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await read
+
+    run(main())
+
+
+def test_httpx_reads_on_after_readinto(run: Callable[[Coroutine[Any, Any, None]], None]) -> None:
+    """A buffer filled (reading paused), then the rest read the way httpx reads: no hang."""
+
+    async def main() -> None:
+        head = message("HTTP/1.1 200 OK", f"Content-Length: {len(BODY)}")
+        async with ScriptedServer(script(head, BODY, delay=0.05)) as server:
+            async with (
+                client(read_timeout=1.0) as http,
+                http.stream("GET", server.url()) as response,
+            ):
+                buffer = bytearray(100)
+                assert await reader_of(response).readinto(memoryview(buffer)) == 100
+                rest = b"".join([piece async for piece in response.aiter_raw()])
+        assert bytes(buffer) + rest == BODY
+
+    run(main())
+
+
+def test_an_empty_buffer_is_refused(run: Callable[[Coroutine[Any, Any, None]], None]) -> None:
+    async def main() -> None:
+        async with ScriptedServer(OK) as server, client() as http:
+            async with http.stream("GET", server.url()) as response:
+                with pytest.raises(ValueError, match="at least one byte"):
+                    await reader_of(response).readinto(memoryview(bytearray()))
 
     run(main())

@@ -46,6 +46,12 @@ def test_a_waiter_cancelled_after_it_was_handed_the_slot_passes_it_on() -> None:
     asyncio.run(main())
 
 
+def test_releasing_more_than_was_acquired_is_a_bug() -> None:
+    slots = Slots(2)
+    with pytest.raises(RuntimeError, match="more often than acquired"):
+        slots.release()
+
+
 def test_a_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Slots(0)

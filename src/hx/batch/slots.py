@@ -17,12 +17,12 @@ from types import TracebackType
 class Slots:
     """At most ``limit`` holders; ``async with slots:`` or ``acquire``/``release``."""
 
-    __slots__ = ("_free", "_waiters")
+    __slots__ = ("_free", "_limit", "_waiters")
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        self._free = limit
+        self._free = self._limit = limit
         # Futures of tasks waiting, oldest first; a cancelled one stays until release
         # passes over it. While any slot is free, none waits (release hands it over).
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -51,6 +51,8 @@ class Slots:
             if not waiter.done():
                 waiter.set_result(None)  # the slot goes to the waiter, never back to _free
                 return
+        if self._free == self._limit:
+            raise RuntimeError("Slots released more often than acquired")
         self._free += 1
 
     async def __aenter__(self) -> None:

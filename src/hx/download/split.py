@@ -55,7 +55,7 @@ async def fetch_segments(
     except* Exception as group_error:
         raise group_error.exceptions[0] from None
     finally:
-        if parts.state_path.exists():
+        if not run.forgotten and parts.state_path.exists():
             parts.save(state)  # even when cancelled: the next run resumes each segment
 
 
@@ -72,6 +72,8 @@ class _SplitRun:
         # Bytes on disk (what segment.done counts) when the state was last saved: it
         # never overstates.
         self._saved_at = downloaded(segments)
+        self.forgotten = False
+        """The file changed on the server: its state is gone, and must stay gone."""
 
     async def fetch_in_turn(self, left: Iterator[Segment]) -> None:
         """One connection's share: the next segment nobody has taken, until none is left."""
@@ -84,7 +86,7 @@ class _SplitRun:
         self.hashing.moved()
         assert self.state.segments is not None
         on_disk = downloaded(self.state.segments)
-        if on_disk - self._saved_at >= _SAVE_EVERY:
+        if on_disk - self._saved_at >= _SAVE_EVERY and not self.forgotten:
             self.transfer.parts.save(self.state)
             self._saved_at = on_disk
 
@@ -102,7 +104,9 @@ class _SplitRun:
         try:
             if response.status_code == 200 and state.validator:
                 # If-Range did not match: the file changed. Forget the segments
-                # so the retry starts a fresh download.
+                # so the retry starts a fresh download (and the other connections,
+                # winding down, must not save them again).
+                self.forgotten = True
                 transfer.parts.forget()
                 raise DownloadFailed(
                     ErrorKind.PROTOCOL, "the file changed on the server; starting over", 200

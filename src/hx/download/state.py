@@ -46,11 +46,26 @@ class PartState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PartState:
+        """The state saved as ``data``; ValueError if its segments do not cover the file,
+        in order, each done no further than its end (a state hx did not write)."""
         segments = data.pop("segments", None)
         state = cls(**data)
         if segments is not None:
             state.segments = [Segment.from_json(segment) for segment in segments]
+            if not _covers(state.segments, state.size):
+                raise ValueError("the segments do not cover the file")
         return state
+
+
+def _covers(segments: list[Segment], size: int | None) -> bool:
+    start = 0
+    for segment in segments:
+        if segment.start != start or segment.end < start or not 0 <= segment.done:
+            return False
+        if segment.done > segment.end + 1 - start:
+            return False
+        start = segment.end + 1
+    return bool(segments) and start == size
 
 
 class PartFiles:

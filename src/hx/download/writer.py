@@ -177,6 +177,8 @@ class FileWriter:
     def _write(self, data: memoryview, position: int) -> None:
         while data:  # one pwrite, nearly always: a regular file takes it whole
             count = os.pwrite(self._fd, data, position)
+            if not count:
+                raise OSError(f"no byte written at offset {position}")
             data, position = data[count:], position + count
 
     def _hash(self, data: memoryview) -> None:

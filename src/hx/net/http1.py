@@ -34,6 +34,7 @@ _LOW_WATER = 1 << 18
 _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
 _SPILL = 64 * 1024
+"""The least a _Lending reads into once the lent buffer is full (TLS only)."""
 
 
 class Http1Transport(Pool["_Connection"]):
@@ -148,6 +149,9 @@ class _Connection(PooledConnection, asyncio.Protocol):
         self._lent: memoryview | None = None
         """A ``readinto`` caller's buffer: the body goes straight into it."""
         self._lent_filled = 0
+        self._paused_full = False
+        """Reading was paused because the lent buffer filled."""
+        self._tls = False
         self.idle_since = 0.0
         self.state = State.CONNECTING
         """Where this connection is in its life (hx.net.http1_state)."""
@@ -290,6 +294,8 @@ class _Connection(PooledConnection, asyncio.Protocol):
         ``timeout`` is the longest wait without a byte, as for any read. A failure
         after some bytes came returns them, and the next call raises it.
         """
+        if not buffer:
+            raise ValueError("readinto needs a buffer of at least one byte")
         self._lent_filled = 0
         filled = self._copy_queued(buffer)
         try:
@@ -307,8 +313,9 @@ class _Connection(PooledConnection, asyncio.Protocol):
                 raise
             self._error = exc
         except asyncio.CancelledError:
-            if filled or self._lent_filled:
+            if (filled or self._lent_filled) and self.state in READING:
                 # Bytes went into a buffer its caller gave up: the body has a hole now.
+                # (A body that ended, or broke, meanwhile is no longer read: no hole.)
                 self._fail(httpx.ReadError("a read was cancelled partway"))
             raise
         return filled
@@ -355,15 +362,22 @@ class _Connection(PooledConnection, asyncio.Protocol):
             self._switch_protocol(self)
 
     def _switch_protocol(self, protocol: asyncio.BaseProtocol) -> None:
-        """Make ``protocol`` the transport's, reading (uvloop picks how to read, plain or
-        into a buffer, when reading starts): after a lend, reading stays paused."""
+        """Make ``protocol`` the transport's.
+
+        Reading is paused across the switch (uvloop picks how it reads, plain or into
+        a buffer, when reading starts) and resumed after it, but for a loan that
+        ended full on plain TCP (see ``lent_filled``).
+        """
         transport = self.transport
         if transport is None or transport.is_closing():
             return
         if not self._reading_paused:
             transport.pause_reading()
         transport.set_protocol(protocol)
-        self._reading_paused = protocol is self
+        self._reading_paused = protocol is self and (
+            self._paused_full or self._buffered > _HIGH_WATER
+        )
+        self._paused_full = False
         if not self._reading_paused:
             transport.resume_reading()
 
@@ -371,6 +385,10 @@ class _Connection(PooledConnection, asyncio.Protocol):
         """Wait for more of the response; raises what broke it, or ReadTimeout."""
         if self._error is not None:
             raise self._error
+        if self._reading_paused and self._buffered < _LOW_WATER and self.transport is not None:
+            # Paused when a loan ended full: whoever waits now needs the socket read.
+            self._reading_paused = False
+            self.transport.resume_reading()
         await self._wait(timeout, httpx.ReadTimeout("timed out reading", request=self._request))
 
     def finish(self) -> None:
@@ -392,6 +410,7 @@ class _Connection(PooledConnection, asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        self._tls = transport.get_extra_info("ssl_object") is not None
         self._to(Event.MADE)
 
     def lent_space(self) -> memoryview | None:
@@ -411,9 +430,12 @@ class _Connection(PooledConnection, asyncio.Protocol):
             self._end(Event.END if reader.reusable else Event.END_LAST)
         elif self._lent_filled < len(self._lent or b""):
             return
-        elif not self._reading_paused and self.transport is not None:
-            # Full: the rest waits in the socket for the caller's next buffer.
-            self._reading_paused = True
+        elif not self._tls and not self._reading_paused and self.transport is not None:
+            # Full: on plain TCP the rest, and the server's FIN, wait in the socket for
+            # the caller's next buffer (no copy of what arrives meanwhile). Not over TLS:
+            # asyncio's and uvloop's TLS transports drop the decrypted bytes they hold
+            # if the close arrives while reading is paused; there it goes to the queue.
+            self._reading_paused = self._paused_full = True
             self.transport.pause_reading()
         self._wake()
 
@@ -507,8 +529,9 @@ class _Lending(asyncio.BufferedProtocol):
         if space is not None:
             self._spill = None
             return space
-        # Full, and a read already under way (a TLS record's rest): take it as bytes.
-        self._spill = memoryview(bytearray(_SPILL))
+        # Full: a TLS transport reads on (see _Connection.lent_filled); take it as bytes,
+        # as much as the transport offers (what it holds at a close is then all read).
+        self._spill = memoryview(bytearray(max(_SPILL, sizehint)))
         return self._spill
 
     def buffer_updated(self, nbytes: int) -> None:
