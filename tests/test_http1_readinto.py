@@ -159,6 +159,31 @@ def test_a_slow_but_steady_body_is_not_a_read_timeout(
     run(main())
 
 
+def test_the_read_timeout_runs_from_the_last_byte(
+    run: Callable[[Coroutine[Any, Any, None]], None],
+) -> None:
+    """Bytes trickle into the buffer (which they do not wake), then stop: ReadTimeout comes
+    one read timeout after the last byte, not up to two."""
+    timeout, gap = 0.5, 0.2
+
+    async def main() -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+        parts = [BODY[i : i + 100] for i in range(0, 500, 100)]
+        async with (
+            ScriptedServer(script(head, *parts, delay=gap)) as server,
+            client(read_timeout=timeout) as http,
+        ):
+            async with http.stream("GET", server.url()) as response:
+                buffer = bytearray(10000)
+                started = asyncio.get_running_loop().time()
+                assert await reader_of(response).readinto(memoryview(buffer)) == 500
+                waited = asyncio.get_running_loop().time() - started
+        last_byte = gap * len(parts)  # about when the last part was sent
+        assert waited - last_byte < timeout + 0.3, waited  # before: up to twice the timeout
+
+    run(main())
+
+
 @pytest.mark.parametrize(
     ("then", "error"), [("reset", httpx.ReadError), ("wait", httpx.ReadTimeout)]
 )

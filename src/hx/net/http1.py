@@ -151,6 +151,8 @@ class _Connection(PooledConnection, asyncio.Protocol):
         self._lent_filled = 0
         self._paused_full = False
         """Reading was paused because the lent buffer filled."""
+        self._lent_at = 0.0
+        """loop.time() when bytes last went into the lent buffer."""
         self._tls = False
         self.idle_since = 0.0
         self.state = State.CONNECTING
@@ -344,13 +346,23 @@ class _Connection(PooledConnection, asyncio.Protocol):
         self._lent, self._lent_filled = region, 0
         self._switch_protocol(_Lending(self))
         try:
+            wait = timeout
             while self._lent_filled < len(region) and not self.complete:
                 before = self._lent_filled
                 try:
-                    await self.wait_body(timeout)
+                    await self.wait_body(wait)
+                    wait = timeout
                 except httpx.TransportError as exc:
-                    if isinstance(exc, httpx.ReadTimeout) and self._lent_filled > before:
-                        continue  # bytes are coming, only slowly
+                    if (
+                        isinstance(exc, httpx.ReadTimeout)
+                        and timeout is not None
+                        and self._lent_filled > before
+                    ):
+                        # Bytes came meanwhile, only slowly (they do not wake the wait):
+                        # the timeout runs from the last of them.
+                        wait = timeout - (self.loop.time() - self._lent_at)
+                        if wait > 0:
+                            continue
                     if not self._lent_filled:
                         raise
                     self._error = exc
@@ -424,6 +436,7 @@ class _Connection(PooledConnection, asyncio.Protocol):
         """``nbytes`` body bytes were read into ``lent_space()``: at most the body's rest
         was lent."""
         self._lent_filled += nbytes
+        self._lent_at = self.loop.time()
         reader = self._reader
         reader.took(nbytes)
         if reader.ended:
