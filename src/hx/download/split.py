@@ -64,8 +64,8 @@ class _SplitRun:
 
     def __init__(self, transfer: Transfer, fd: int, state: PartState, digests: FileDigests) -> None:
         assert state.segments is not None
-        segments = state.segments
         self.transfer, self.fd, self.state = transfer, fd, state
+        self.segments = segments = state.segments
         self.hashing = Following(
             digests, transfer.parts.data_path, lambda: on_disk_from_start(segments)
         )
@@ -84,8 +84,7 @@ class _SplitRun:
         """``count`` more bytes of ``segment`` are on disk."""
         segment.advance(count)
         self.hashing.moved()
-        assert self.state.segments is not None
-        on_disk = downloaded(self.state.segments)
+        on_disk = downloaded(self.segments)
         if on_disk - self._saved_at >= _SAVE_EVERY and not self.forgotten:
             self.transfer.parts.save(self.state)
             self._saved_at = on_disk

@@ -131,7 +131,7 @@ class Http1Transport(Pool["_Connection"]):
         await super().aclose()
 
 
-class _Connection(PooledConnection, asyncio.Protocol):
+class _Connection(PooledConnection):
     """One HTTP/1.1 connection: sends a request, parses the response as it arrives.
 
     What arrives goes to a ResponseReader (hx.net.http1_parser); body bytes are
@@ -298,13 +298,15 @@ class _Connection(PooledConnection, asyncio.Protocol):
         """
         if not buffer:
             raise ValueError("readinto needs a buffer of at least one byte")
-        self._lent_filled = 0
         filled = self._copy_queued(buffer)
         try:
             while filled < len(buffer) and not (self.complete and not self._body):
                 room = self._reader.direct_room()
                 if room and not self._body:
-                    filled += await self._receive_into(buffer[filled : filled + room], timeout)
+                    try:
+                        await self._receive_into(buffer[filled : filled + room], timeout)
+                    finally:
+                        filled += self._lent_filled  # also what came before a failure
                 elif filled:
                     return filled  # a chunked body: what has come, without waiting for more
                 else:
@@ -315,7 +317,7 @@ class _Connection(PooledConnection, asyncio.Protocol):
                 raise
             self._error = exc
         except asyncio.CancelledError:
-            if (filled or self._lent_filled) and self.state in READING:
+            if filled and self.state in READING:
                 # Bytes went into a buffer its caller gave up: the body has a hole now.
                 # (A body that ended, or broke, meanwhile is no longer read: no hole.)
                 self._fail(httpx.ReadError("a read was cancelled partway"))
@@ -337,12 +339,9 @@ class _Connection(PooledConnection, asyncio.Protocol):
         self._taken(filled)
         return filled
 
-    async def _receive_into(self, region: memoryview, timeout: float | None) -> int:
-        """Lend ``region`` to the protocol (get_buffer) until it is full or the body ends.
-
-        Returns what came before a failure (which the next wait raises), and raises
-        it only when nothing came.
-        """
+    async def _receive_into(self, region: memoryview, timeout: float | None) -> None:
+        """Lend ``region`` to the protocol (get_buffer) until it is full or the body ends;
+        ``_lent_filled`` says how much came, also when this raises."""
         self._lent, self._lent_filled = region, 0
         self._switch_protocol(_Lending(self))
         try:
@@ -363,11 +362,7 @@ class _Connection(PooledConnection, asyncio.Protocol):
                         wait = timeout - (self.loop.time() - self._lent_at)
                         if wait > 0:
                             continue
-                    if not self._lent_filled:
-                        raise
-                    self._error = exc
-                    break
-            return self._lent_filled
+                    raise
         finally:
             # Never again written by the socket: the caller reuses it once this returns.
             self._lent = None

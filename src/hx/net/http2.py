@@ -266,7 +266,7 @@ class _Stream:
                 waiter.set_result(None)
 
 
-class _Connection(PooledConnection, asyncio.Protocol):
+class _Connection(PooledConnection):
     """One HTTP/2 connection: h2's state machine fed from an asyncio transport."""
 
     def __init__(self, alpn_required: bool, on_idle: Callable[[], None]) -> None:

@@ -153,12 +153,8 @@ class TlsContext:
         return self._context
 
 
-class PooledConnection(asyncio.BaseProtocol):
-    """What a pool needs of its connections, and what both transports' connections share.
-
-    A BaseProtocol: each transport's connection says how it reads (both are an
-    asyncio.Protocol; HTTP/1.1's hands the transport a BufferedProtocol for a while).
-    """
+class PooledConnection(asyncio.Protocol):
+    """What a pool needs of its connections, and what both transports' connections share."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
