@@ -4,6 +4,7 @@ Everything else goes to :func:`hx.cli.main`, whose imports (typer, hx's
 options, the command named) cost more than the whole answer to ``--version``.
 """
 
+import gc
 import sys
 
 
@@ -15,4 +16,11 @@ def main() -> None:
         return
     from hx.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    finally:
+        # Python's exit runs full garbage collections over every object still alive,
+        # some 30,000 for a one-URL fetch (the modules hx and its dependencies load):
+        # about 20 ms of a 170 ms run. Frozen objects are left out of those passes;
+        # they are still freed and their files flushed as the modules are torn down.
+        gc.freeze()

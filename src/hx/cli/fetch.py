@@ -136,15 +136,13 @@ def fetch(
     live progress and a summary with a latency histogram, the slowest
     requests and the busiest hosts; elsewhere, a plain summary.
     """
-    # Imported here: `hx --help` and `hx --version` need none of the engine.
+    # Imported here: `hx --help` and `hx --version` need none of the engine; a plain
+    # run loads neither the workers, the rounds nor the dry run (start-up is a budget).
     from hx import console
     from hx.batch.sources import FETCH_KEYS
     from hx.cli import common
     from hx.console.live import BatchProgress
-    from hx.monitor import dry_run as dry_runs
-    from hx.monitor.rounds import run_rounds
     from hx.run.runner import BatchJob, FetchInput, run_fetch
-    from hx.run.workers import auto_worker_count, fork_workers, merge_workers
 
     err = console.make_console()
 
@@ -154,7 +152,12 @@ def fetch(
             # Options that need the whole run in one engine keep it in one process.
             whole_run = (shard, every, cache, metrics_file, fail_fast)
             one_engine = dry_run or any(value is not None for value in whole_run)
-            processes = 1 if one_engine else auto_worker_count(source)
+            if one_engine:
+                processes = 1
+            else:
+                from hx.run.workers import auto_worker_count
+
+                processes = auto_worker_count(source)
         settings = common.settings_from(
             options,
             ok_status=ok_status,
@@ -195,11 +198,17 @@ def fetch(
             ndjson_keys=FETCH_KEYS,
         )
         if dry_run:
+            from hx.monitor import dry_run as dry_runs
+
             return dry_runs.print_requests(job, fetch_input)
         if processes > 1:
+            from hx.run.workers import fork_workers, merge_workers
+
             forked = fork_workers(job, fetch_input, processes)  # before any event loop
             batch = functools.partial(merge_workers, job, fetch_input, forked)
         elif monitor.schedule is not None:
+            from hx.monitor.rounds import run_rounds
+
             tell_round = None if not options.quiet else lambda _line: None
             batch = functools.partial(run_rounds, job, fetch_input, tell_round=tell_round)
         else:
