@@ -47,9 +47,10 @@ async def fetch_segments(
             transfer.key, transfer.target.name, state.size, downloaded(state.segments)
         )
         # One iterator for all connections: each segment is taken once, lowest first.
-        left = iter([segment for segment in state.segments if not segment.complete])
+        todo = [segment for segment in state.segments if not segment.complete]
+        left = iter(todo)
         async with asyncio.TaskGroup() as group:
-            for _ in range(transfer.options.split):
+            for _ in range(min(transfer.options.split, len(todo))):  # a connection a piece
                 group.create_task(run.fetch_in_turn(left))
             group.create_task(run.hashing.run(state.size))
     except* Exception as group_error:
