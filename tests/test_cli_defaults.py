@@ -68,3 +68,35 @@ def _other_value(default: object, annotation: object) -> object:
     if "int" in text:
         return 3
     return "user:pass" if "str" in text else default
+
+
+def test_every_duration_option_takes_a_unit() -> None:
+    """--timeout 500ms, --grace 1m: any option of time takes seconds or a unit."""
+    command = typer.main.get_command(app).commands["fetch"]  # type: ignore[attr-defined]
+    durations = {
+        "--timeout": "500ms",
+        "--connect-timeout": "2s",
+        "--read-timeout": "1.5m",
+        "--max-time": "1h",
+        "--retry-delay": "250ms",
+        "--retry-max-delay": "1m",
+        "--retry-max-time": "2m",
+        "--grace": "1m",
+        "--every": "30s",
+        "--max-latency": "500ms",
+    }
+    args = [part for option, value in durations.items() for part in (option, value)]
+    ctx = command.make_context("fetch", [*args, "urls.txt"])
+    by_option = {param.opts[0]: ctx.params[param.name] for param in command.params if param.opts}
+    assert {option: by_option[option] for option in durations} == {
+        "--timeout": 0.5,
+        "--connect-timeout": 2.0,
+        "--read-timeout": 90.0,
+        "--max-time": 3600.0,
+        "--retry-delay": 0.25,
+        "--retry-max-delay": 60.0,
+        "--retry-max-time": 120.0,
+        "--grace": 60.0,
+        "--every": 30.0,
+        "--max-latency": 0.5,
+    }

@@ -76,7 +76,7 @@ def test_fetch_options_come_in_panels_in_order() -> None:
         "Options",
     ]
     sections = dict(re.findall(r"^([A-Z][^\n:]*):\n((?:  .*\n?)+)", text, re.MULTILINE))
-    assert "--retry-delay SECONDS" in sections["Retries"]
+    assert "--retry-delay DURATION" in sections["Retries"]
     assert "-c, --concurrency N" in sections["Concurrency and limits"]
     assert "--cacert FILE" in sections["HTTP/2, TLS and proxies"]
     assert "-v, --verbose" in sections["Progress"]

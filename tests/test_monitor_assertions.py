@@ -214,7 +214,7 @@ def test_a_lines_keys_replace_the_command_lines() -> None:
         ({"headers": {"A": 1}}, "'headers' values must be strings"),
         ({"json": {"a..b": 1}}, "not a JSON path"),
         ({"max_latency": True}, "'max_latency' must be a duration"),
-        ({"max_latency": "soon"}, "expected a duration"),
+        ({"max_latency": "soon"}, "expected seconds or a duration"),
         ({"min_cert_days": 1.5}, "'min_cert_days' must be a whole number"),
         ({"min_cert_days": -1}, "days cannot be negative"),
     ],

@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hx.errors import LineError
-from hx.values import Header, StatusSet, parse_header, parse_rate
+from hx.values import (
+    Header,
+    StatusSet,
+    parse_duration,
+    parse_header,
+    parse_rate,
+    parse_seconds,
+)
 
 # -- StatusSet -------------------------------------------------------------------------
 
@@ -108,6 +117,66 @@ def test_parse_rate(text: str, per_second: float) -> None:
 def test_parse_rate_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rate(text)
+
+
+# -- durations: --timeout, --grace, --every, --max-latency ... --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("2.5", 2.5),
+        ("30", 30.0),
+        ("1e-3", 0.001),
+        (" 7 ", 7.0),
+        ("500ms", 0.5),
+        ("30s", 30.0),
+        ("1.5s", 1.5),
+        (".5s", 0.5),
+        ("5m", 300.0),
+        ("1h", 3600.0),
+        ("2d", 172800.0),
+        (" 2 m ", 120.0),
+        (3, 3.0),
+        (0.25, 0.25),
+    ],
+)
+def test_durations_in_seconds_or_with_a_unit(text: str | float, seconds: float) -> None:
+    assert parse_seconds(text) == pytest.approx(seconds)
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@given(st.integers(0, 10**6), st.sampled_from([("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]))
+def test_a_unit_multiplies_the_number(number: int, unit: tuple[str, float]) -> None:
+    suffix, factor = unit
+    assert parse_seconds(f"{number}{suffix}") == pytest.approx(number * factor)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "expected seconds or a duration"),
+        ("soon", "expected seconds or a duration"),
+        ("5 minutes", "expected seconds or a duration"),
+        ("5M", "expected seconds or a duration"),  # M is not m: no guessing at a unit
+        ("-1s", "expected seconds or a duration"),
+        ("1s2", "expected seconds or a duration"),
+        ("inf", "finite"),
+        ("nan", "finite"),
+        ("1e999", "finite"),
+        ("-1", "cannot be negative"),
+    ],
+)
+def test_durations_rejected(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_seconds(text)
+
+
+@pytest.mark.parametrize("text", ["0", "0s", "0ms", "0.0h"])
+def test_a_time_limit_must_be_more_than_zero(text: str) -> None:
+    assert parse_seconds(text) == 0
+    with pytest.raises(ValueError, match="more than 0"):
+        parse_duration(text)
 
 
 # -- -H ---------------------------------------------------------------------------------

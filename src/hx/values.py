@@ -34,24 +34,34 @@ def parse_size(text: str | int) -> int:
     return size
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
 def parse_seconds(text: str | int | float) -> float:
-    """A duration in seconds, zero or more: ``"2.5"``; never ``inf`` or ``nan``."""
+    """A duration in seconds, zero or more: a number of seconds (``"2.5"``) or a number
+    with a unit (``"500ms"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"1d"``); never inf or nan."""
     try:
         seconds = float(text)
     except ValueError:
-        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+        match = _DURATION.match(str(text))
+        if match is None:
+            message = f"expected seconds or a duration such as 500ms, 30s, 5m or 1h, got {text!r}"
+            raise ValueError(message) from None
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if not math.isfinite(seconds):
-        raise ValueError(f"expected a finite number of seconds, got {text!r}")
+        raise ValueError(f"expected a finite duration, got {text!r}")
     if seconds < 0:
-        raise ValueError(f"seconds cannot be negative, got {text!r}")
+        raise ValueError(f"a duration cannot be negative, got {text!r}")
     return seconds
 
 
-def parse_timeout(text: str | int | float) -> float:
-    """A time limit in seconds, more than zero (a zero limit would fail every request)."""
+def parse_duration(text: str | int | float) -> float:
+    """A duration of more than zero, written as for :func:`parse_seconds`: a time limit
+    (a zero limit would fail every request) or an interval."""
     seconds = parse_seconds(text)
     if seconds <= 0:
-        raise ValueError(f"a time limit must be more than 0 seconds, got {text!r}")
+        raise ValueError(f"a duration must be more than 0, got {text!r}")
     return seconds
 
 

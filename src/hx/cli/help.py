@@ -4,7 +4,7 @@ typer would print Python types (``<int range>``, ``<list[str]>``), required
 arguments in braces (``{source}``), click's ranges (``x>=1``), one flat list
 of options and command descriptions cut at 45 characters. Here options come
 in panels (hx.cli.options.PANELS), each value is named by its metavar (N,
-SECONDS, FILE, URL...), ranges are words and descriptions are whole.
+DURATION, FILE, URL...), ranges are words and descriptions are whole.
 """
 
 import re

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from hx.cli.options import INPUT, LIMITS, OUTPUT, REQUESTS, option
 from hx.errors import UsageError
-from hx.monitor.options import parse_duration
+from hx.values import parse_duration
 
 if TYPE_CHECKING:
     from hx.monitor.options import MonitorOptions

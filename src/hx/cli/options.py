@@ -25,11 +25,11 @@ from hx.settings import Settings
 from hx.values import (
     Header,
     StatusSet,
+    parse_duration,
     parse_header,
     parse_rate,
     parse_seconds,
     parse_size,
-    parse_timeout,
 )
 
 DEFAULTS = Settings()
@@ -131,9 +131,9 @@ class NetworkOptions:
         float,
         option(
             "--timeout",
-            parser=parse_timeout,
-            metavar="SECONDS",
-            help="Seconds allowed for each network phase.",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Time allowed for each network phase: seconds, or 500ms, 2m, 1h.",
             panel=REQUESTS,
         ),
     ] = _TIMEOUT
@@ -141,9 +141,9 @@ class NetworkOptions:
         float | None,
         option(
             "--connect-timeout",
-            parser=parse_timeout,
-            metavar="SECONDS",
-            help="Seconds to connect [default: --timeout].",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Time allowed to connect [default: --timeout].",
             panel=REQUESTS,
         ),
     ] = None
@@ -151,9 +151,9 @@ class NetworkOptions:
         float | None,
         option(
             "--read-timeout",
-            parser=parse_timeout,
-            metavar="SECONDS",
-            help="Seconds to wait for each read [default: --timeout].",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Longest wait for each read [default: --timeout].",
             panel=REQUESTS,
         ),
     ] = None
@@ -161,9 +161,9 @@ class NetworkOptions:
         float | None,
         option(
             "--max-time",
-            parser=parse_timeout,
-            metavar="SECONDS",
-            help="Seconds one attempt may take in all, body included.",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Time one attempt may take in all, body included.",
             panel=REQUESTS,
         ),
     ] = None
@@ -230,8 +230,8 @@ class NetworkOptions:
         option(
             "--retry-delay",
             parser=parse_seconds,
-            metavar="SECONDS",
-            help="Base of the backoff (full jitter), seconds.",
+            metavar="DURATION",
+            help="Base of the backoff (full jitter).",
             panel=RETRIES,
         ),
     ] = DEFAULTS.retry.delay
@@ -240,8 +240,8 @@ class NetworkOptions:
         option(
             "--retry-max-delay",
             parser=parse_seconds,
-            metavar="SECONDS",
-            help="Longest computed wait, seconds.",
+            metavar="DURATION",
+            help="Longest computed wait.",
             panel=RETRIES,
         ),
     ] = DEFAULTS.retry.max_delay
@@ -250,8 +250,8 @@ class NetworkOptions:
         option(
             "--retry-max-time",
             parser=parse_seconds,
-            metavar="SECONDS",
-            help="No retry starts this many seconds after the first attempt; 0: no limit.",
+            metavar="DURATION",
+            help="No retry starts this long after the first attempt; 0: no limit.",
             panel=RETRIES,
         ),
     ] = DEFAULTS.retry.max_time or 0.0
@@ -280,8 +280,8 @@ class NetworkOptions:
         option(
             "--grace",
             parser=parse_seconds,
-            metavar="SECONDS",
-            help="On Ctrl-C or SIGTERM, seconds requests in flight may take to finish.",
+            metavar="DURATION",
+            help="On Ctrl-C or SIGTERM, how long requests in flight may take to finish.",
             panel=LIMITS,
         ),
     ] = DEFAULTS.grace

@@ -25,7 +25,7 @@ from hx.cli.request_input import (
 )
 from hx.errors import ExitCode, UsageError
 from hx.stream.options import StreamOptions
-from hx.values import parse_size, parse_timeout
+from hx.values import parse_duration, parse_size
 
 if TYPE_CHECKING:
     from hx.cli.common import Progress
@@ -72,8 +72,8 @@ def stream(
         float | None,
         option(
             "--idle-timeout",
-            parser=parse_timeout,
-            metavar="SECONDS",
+            parser=parse_duration,
+            metavar="DURATION",
             help="End a stream (failed) when no bytes come for this long; it replaces"
             " --read-timeout for streams [default: no limit].",
             panel=LIMITS,

@@ -23,7 +23,7 @@ from typing import Any
 from hx.errors import LineError
 from hx.models import Expectations, JsonExpectation
 from hx.monitor import json_path
-from hx.monitor.options import parse_duration
+from hx.values import parse_duration
 
 LINE_KEYS = ("body", "headers", "json", "max_latency", "min_cert_days")
 

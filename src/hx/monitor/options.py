@@ -6,8 +6,6 @@ hx.monitor acts on; every default here means "off".
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,20 +13,6 @@ from hx.frozen import frozen
 
 if TYPE_CHECKING:
     from hx.models import Expectations
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(text: str | int | float) -> float:
-    """Seconds from ``"500ms"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"1d"`` or a bare ``"2.5"``."""
-    match = _DURATION.match(str(text))
-    if match is None:
-        raise ValueError(f"expected a duration such as 500ms, 30s, 5m or 1h, got {text!r}")
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"a duration must be more than 0, got {text!r}")
-    return seconds
 
 
 @frozen
