@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import os
 import signal
 import subprocess
 import time
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from hx.models import Result
 from hx.run.records import dumps
-from hx.run.workers import _line_number
+from hx.run.workers import _blocks, _line_number, _records_in
 from support.cli import hx, records, write_lines
 from support.process import HX, hx_env, wait_for
 from support.server import TestServer
@@ -75,6 +77,65 @@ def test_workers_merge_every_record_once_in_order(server: TestServer, tmp_path: 
     assert data["by_status"] == {"2xx": 270, "4xx": 30}
     assert "hx: 300 requests in" in stderr
     assert "Traceback" not in stderr
+
+
+def test_workers_pass_on_records_longer_than_a_pipe_read(
+    server: TestServer, tmp_path: Path
+) -> None:
+    """The parent reads the workers' pipes 64 KiB at a time: a 300 KB record comes whole."""
+    urls = [server.url(f"/text/{300_000 if i % 3 == 0 else 10}?{i}") for i in range(12)]
+    process = hx_process(
+        "fetch", write_urls(tmp_path / "urls.txt", urls), "--workers", "2", "--body", "-q"
+    )
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    got = records(stdout)
+    assert sorted(rec["line"] for rec in got) == list(range(2, 14))
+    assert sorted(len(rec["body"]) for rec in got) == [10] * 8 + [300_000] * 4
+
+
+record_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).map(
+    lambda text: json.dumps({"body": text}, ensure_ascii=False) + "\n"
+)
+
+
+@given(
+    st.lists(record_text | st.just('{"body":"\u2028 and \u0085 stay inside"}\n'), max_size=30),
+    st.lists(st.integers(1, 700), min_size=1, max_size=10),
+)
+def test_blocks_are_whole_records_however_the_pipe_splits_them(
+    written: list[str], cuts: list[int]
+) -> None:
+    data = "".join(written).encode()
+    pieces, at, turn = [], 0, 0
+    while at < len(data):  # the worker's writes, cut anywhere (even inside a character)
+        pieces.append(data[at : at + cuts[turn % len(cuts)]])
+        at, turn = at + cuts[turn % len(cuts)], turn + 1
+    blocks = asyncio.run(_read_blocks(pieces))
+    assert all(block.endswith("\n") for block in blocks)
+    assert [line for block in blocks for line in _records_in(block)] == written
+
+
+def test_a_record_cut_short_by_a_worker_s_death_is_ended() -> None:
+    blocks = asyncio.run(_read_blocks([b'{"line":2}\n{"line":3,"ur']))
+    assert [line for block in blocks for line in _records_in(block)] == [
+        '{"line":2}\n',
+        '{"line":3,"ur\n',
+    ]
+
+
+async def _read_blocks(pieces: list[bytes]) -> list[str]:
+    read_fd, write_fd = os.pipe()
+
+    async def write() -> None:
+        for piece in pieces:
+            await asyncio.to_thread(os.write, write_fd, piece)
+        os.close(write_fd)
+
+    writing = asyncio.create_task(write())
+    blocks = [block async for block in _blocks(asyncio.get_running_loop(), read_fd)]
+    await writing
+    return blocks
 
 
 def test_workers_need_a_file_source() -> None:

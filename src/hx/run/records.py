@@ -193,8 +193,8 @@ class RecordWriter:
         self._write_text(_json(record) + "\n")
 
     def write_serialised(self, line: str, result: Result | None = None) -> None:
-        """Write a record a worker already serialised as NDJSON (``line``); ``result``, the
-        line parsed, is needed for any other format."""
+        """Write records a worker already serialised as NDJSON (``line``: one or more whole
+        lines); ``result``, the one line parsed, is needed for any other format."""
         if self._format.is_plain:
             self._write_text(line)
         else:

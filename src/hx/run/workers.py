@@ -6,9 +6,11 @@ cores, each worker runs the ordinary engine on its shard of the input
 them, in completion order or, with ``--ordered``, by line number, and keeps
 the one progress display, the summary and the exit code.
 
-The parent passes NDJSON records on as they are: it parses one only to show
-it on a progress display or to write it as CSV/TSV, since parsing every
-record made the parent the slowest process of a run. Each worker leaves the
+The parent passes NDJSON records on as they are, in blocks of whatever a
+worker has written since the last read: it parses a record only to show it on
+a progress display or to write it as CSV/TSV, and handles one record at a
+time only then or for ``--ordered``. Parsing every record, and then reading
+and queueing each one, made the parent the busiest process of a run. Each worker leaves the
 parts of its summary (a pickled SummaryBuilder) in a file the parent made;
 the parent merges them once the workers have exited.
 
@@ -54,8 +56,10 @@ from hx.run.summary import SummaryBuilder
 from hx.settings import Settings
 from hx.values import Shard
 
-_READ_AHEAD = 1000
-"""Records a worker may have waiting in the parent (bounds --ordered's buffers)."""
+_READ_SIZE = 1 << 16
+"""Bytes the parent reads from a worker's pipe at once (a pipe holds 64 KiB)."""
+_READ_AHEAD = 16
+"""Blocks of records (each at most _READ_SIZE) a worker may have waiting in the parent."""
 
 
 class _Quiet:
@@ -194,16 +198,20 @@ async def merge_workers(
     parse = progress.wants_total or not job.record_format.is_plain
     try:
         with handle_stop_signals(forward) as received:
-            streams = [_lines(loop, worker.read_fd) for worker in workers]
-            merged = _by_line(streams) if job.settings.ordered else _as_they_come(streams)
+            streams = [_blocks(loop, worker.read_fd) for worker in workers]
+            if job.settings.ordered:
+                merged = _by_line([_one_by_one(stream) for stream in streams])
+            else:
+                merged = _as_they_come(streams)
             with RecordWriter(job.output_file, job.record_format) as writer:
-                async for line in merged:
-                    if parse:
+                async for block in merged:
+                    if not parse:
+                        writer.write_serialised(block)
+                        continue
+                    for line in _records_in(block):
                         result = Result.from_record(json.loads(line))
                         writer.write_serialised(line, result)
                         progress.advance(result)
-                    else:
-                        writer.write_serialised(line)
     finally:
         if counting is not None:
             counting.cancel()
@@ -227,17 +235,37 @@ def _merge_tally(builder: SummaryBuilder, path: Path) -> None:
     builder.merge(tally)
 
 
-async def _lines(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[str]:
-    """Every record a worker writes, as it wrote it (one NDJSON line, newline included)."""
-    reader = asyncio.StreamReader(limit=1 << 24, loop=loop)
+async def _blocks(loop: asyncio.AbstractEventLoop, fd: int) -> AsyncIterator[str]:
+    """The records a worker writes, as they come: each block one or more whole NDJSON
+    lines, newlines included (a line cut short by a worker's death is ended)."""
+    reader = asyncio.StreamReader(loop=loop)
     transport, _ = await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb")
     )
+    pending = bytearray()  # the start of a record not yet whole
     try:
-        while line := await reader.readline():
-            yield line.decode()
+        while data := await reader.read(_READ_SIZE):
+            end = data.rfind(b"\n") + 1
+            pending += data[:end] if end else data
+            if end:
+                yield pending.decode()
+                pending = bytearray(data[end:])
+        if pending:
+            yield pending.decode(errors="replace") + "\n"
     finally:
         transport.close()
+
+
+def _records_in(block: str) -> list[str]:
+    """The NDJSON lines of ``block``, each with its newline. (Not str.splitlines: that
+    also splits at characters such as U+2028 that JSON strings may hold as they are.)"""
+    return [line + "\n" for line in block[:-1].split("\n")]
+
+
+async def _one_by_one(blocks: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for block in blocks:
+        for line in _records_in(block):
+            yield line
 
 
 def _line_number(record: str) -> int:
