@@ -11,6 +11,8 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 
+from hx.download.space import Reservation
+
 _Futures = list[concurrent.futures.Future[None]]
 
 
@@ -26,7 +28,9 @@ class FileWriter:
     the slowest step of a download: sha256 runs at 1.3-1.8 GB/s). Once both
     are done with a buffer it is used again, so a download holds at most
     ``_BUFFERS`` of them however fast the network and however slow the disk.
-    ``on_flush`` hears how many bytes reached the file, in order.
+    ``on_flush`` hears how many bytes reached the file, in order. When the
+    length is known, disk space is allocated a step ahead of the writes
+    (hx.download.space).
     """
 
     _BATCH = 1 << 20
@@ -45,6 +49,7 @@ class FileWriter:
     ) -> None:
         """``expected``: how many bytes are coming, if known (a small file gets a small buffer)."""
         self._fd = fd
+        self._space = Reservation(fd, position, position + expected) if expected else None
         self._next_position = position
         self._hashers = hashers
         self._on_flush = on_flush
@@ -116,6 +121,13 @@ class FileWriter:
         self._thread.shutdown(wait=True)
         if self._hashing is not None:
             self._hashing.shutdown(wait=True)
+        try:
+            self._write_the_rest()
+        finally:
+            if self._space is not None:
+                self._space.release(self._next_position)
+
+    def _write_the_rest(self) -> None:
         while self._in_flight:
             _, (written, *_), count = self._in_flight.popleft()
             if written.exception() is not None:
@@ -175,6 +187,8 @@ class FileWriter:
         self._report(count)
 
     def _write(self, data: memoryview, position: int) -> None:
+        if self._space is not None:
+            self._space.cover(position + len(data))
         while data:  # one pwrite, nearly always: a regular file takes it whole
             count = os.pwrite(self._fd, data, position)
             if not count:
