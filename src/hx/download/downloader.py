@@ -63,7 +63,8 @@ class Downloader:
             error = ErrorInfo(exc.kind, str(exc))
             status = exc.status
         except OSError as exc:
-            error = ErrorInfo(ErrorKind.IO, f"{exc.strerror or exc}: {exc.filename or ''}".strip())
+            where = f": {exc.filename}" if exc.filename else ""
+            error = ErrorInfo(ErrorKind.IO, f"{exc.strerror or exc}{where}")
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             error = classify(exc)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import errno
 import hashlib
 import os
 from collections import deque
@@ -51,6 +52,10 @@ class FileWriter:
         self._fd = fd
         self._space = Reservation(fd, position, position + expected) if expected else None
         self._next_position = position
+        self._written_to = position
+        """The end of the bytes pwrite has put in the file (the writing thread's)."""
+        self._write_failed: OSError | None = None
+        """The first failed write: none is made after it, or the file would have a gap."""
         self._hashers = hashers
         self._on_flush = on_flush
         self._batch = (
@@ -125,7 +130,7 @@ class FileWriter:
             self._write_the_rest()
         finally:
             if self._space is not None:
-                self._space.release(self._next_position)
+                self._space.release(max(self._next_position, self._written_to))
 
     def _write_the_rest(self) -> None:
         while self._in_flight:
@@ -187,13 +192,21 @@ class FileWriter:
         self._report(count)
 
     def _write(self, data: memoryview, position: int) -> None:
-        if self._space is not None:
-            self._space.cover(position + len(data))
-        while data:  # one pwrite, nearly always: a regular file takes it whole
-            count = os.pwrite(self._fd, data, position)
-            if not count:
-                raise OSError(f"no byte written at offset {position}")
-            data, position = data[count:], position + count
+        if self._write_failed is not None:
+            failed = self._write_failed
+            raise OSError(failed.errno, f"not written after a failed write: {failed.strerror}")
+        try:
+            if self._space is not None:
+                self._space.cover(position + len(data))
+            while data:  # one pwrite, nearly always: a regular file takes it whole
+                count = os.pwrite(self._fd, data, position)
+                if not count:
+                    raise OSError(errno.EIO, f"no byte written at offset {position}")
+                data, position = data[count:], position + count
+                self._written_to = max(self._written_to, position)
+        except OSError as exc:
+            self._write_failed = exc
+            raise
 
     def _hash(self, data: memoryview) -> None:
         for hasher in self._hashers:
