@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from hx.download.writer import writing
+from hx.download.writer import FileWriter, writing
 
 MiB = 1 << 20
 
@@ -54,14 +54,16 @@ def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -
     path = tmp_path / "f"
     hasher = GatedHasher()
     flushed: list[int] = []
-    # Five buffers: the sixth batch waits for the first to be written and hashed.
-    batches = [bytes([n]) * MiB for n in range(6)]
+    # A batch a buffer: the one after the last buffer waits for the first to be written
+    # and hashed.
+    batch, buffers = FileWriter._BATCH, FileWriter._BUFFERS
+    batches = [bytes([n]) * batch for n in range(buffers + 1)]
 
     async def feed(fd: int) -> None:
         async with writing(fd, 0, [hasher], on_flush=flushed.append) as writer:  # type: ignore[list-item]
             for batch in batches:
                 await writer.write(batch)
-            raise AssertionError("the sixth batch should wait for the first")
+            raise AssertionError("the last batch should wait for the first")
 
     async def main() -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -80,7 +82,7 @@ def test_cancelled_while_a_batch_is_written_flushes_everything(tmp_path: Path) -
 
     asyncio.run(main())
     assert path.read_bytes() == b"".join(batches)
-    assert flushed == [MiB] * 6
+    assert flushed == [batch] * (buffers + 1)
 
 
 class SlowHasher:
@@ -144,7 +146,7 @@ def test_bytes_put_into_its_space_are_written_and_hashed(tmp_path: Path) -> None
     asyncio.run(main(None))
     assert path.read_bytes() == data
     assert hasher.hexdigest() == hashlib.sha256(data).hexdigest()
-    assert max(sizes) == MiB
+    assert max(sizes) == FileWriter._BATCH
 
     small = b"tiny file"
     hasher = hashlib.sha256()

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 MIN_STEP = 1 << 20
 STEP = 64 << 20
-"""At most one fallocate per 64 of the writer's 1 MiB writes."""
+"""At most one fallocate per 64 MiB written, once a download is 64 MiB in."""
 
 _KEEP_SIZE = 0x01
 _PUNCH_HOLE = 0x02

@@ -20,7 +20,7 @@ _Futures = list[concurrent.futures.Future[None]]
 class FileWriter:
     """Writes a stream at a position in ``fd``, hashing as it goes, beside the event loop.
 
-    The bytes go into buffers of 1 MiB that the writer owns: the transport reads
+    The bytes go into buffers of 256 KiB that the writer owns: the transport reads
     the body straight into them where it can (``space`` and ``advance``, see
     hx.download.responses.copy_body), other bodies are copied in (``write``).
     A full buffer is written by the writing thread with one pwrite and hashed
@@ -34,10 +34,13 @@ class FileWriter:
     (hx.download.space).
     """
 
-    _BATCH = 1 << 20
-    """Bytes per write: Python's per-call cost makes 64 KiB writes several times slower."""
-    _BUFFERS = 5
-    """One being filled, up to four being written and hashed."""
+    _BATCH = 1 << 18
+    """Bytes per write. Each byte is copied in from the socket, out to the page cache and
+    read by sha256, on different cores: 256 KiB stays in the caches between them where
+    1 MiB did not (1 GiB to disk, medians of 8 interleaved runs, twice: 1.72 -> 1.45 s,
+    2.56 -> 2.08 s of CPU); below 64 KiB, Python's per-call cost takes over."""
+    _BUFFERS = 12
+    """One being filled, the others being written and hashed: 3 MiB in all."""
     _SMALLEST = 64 * 1024
 
     def __init__(
