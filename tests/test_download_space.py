@@ -14,7 +14,7 @@ from hx.download import space
 from hx.download.space import MIN_STEP, STEP, Reservation
 from hx.download.writer import writing
 from support.download_server import DownloadServer
-from support.downloads import MiB, hx, serve_files
+from support.downloads import MiB, hx, only_record, serve_files
 
 files = pytest.fixture(serve_files)
 BLOCK = 2 * MiB  # slack for the filesystem's rounding (tmpfs may use 2 MiB pages)
@@ -182,3 +182,21 @@ def test_a_download_cut_short_keeps_no_space_past_its_part(
     assert 0 < held < size
     # The step allocated ahead (all 8 MiB) went back with the rest of the run.
     assert kept.stat().st_blocks * 512 <= held + BLOCK
+
+
+def test_a_full_disk_is_the_download_s_record_and_it_keeps_no_space(
+    files: DownloadServer, tmp_path: Path, part: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    FullDisk(monkeypatch, room=2 * MiB)
+    name = "full.bin"
+    result = hx("--retries", "0", "-d", tmp_path, files.file_url(name, size=8 * MiB))
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr
+    rec = only_record(result)
+    assert (rec["ok"], rec["error"]["kind"]) == (False, "io")
+    assert rec["error"]["message"] == (
+        "cannot allocate disk space for the download: No space left on device"
+    )
+    kept = tmp_path / (name + ".part")
+    assert kept.stat().st_size <= 2 * MiB
+    assert kept.stat().st_blocks * 512 <= kept.stat().st_size + BLOCK

@@ -21,6 +21,7 @@ def main() -> None:
     finally:
         # Python's exit runs full garbage collections over every object still alive,
         # some 30,000 for a one-URL fetch (the modules hx and its dependencies load):
-        # about 20 ms of a 170 ms run. Frozen objects are left out of those passes;
-        # they are still freed and their files flushed as the modules are torn down.
+        # about 20 ms of a 170 ms run. Frozen objects are left out of those passes.
+        # They are still freed, files flushed, as the modules are torn down; only
+        # garbage in reference cycles is not collected, and hx closes its own files.
         gc.freeze()

@@ -206,7 +206,7 @@ class FileWriter:
                 if not count:
                     raise OSError(errno.EIO, f"no byte written at offset {position}")
                 data, position = data[count:], position + count
-                self._written_to = max(self._written_to, position)
+                self._written_to = position  # writes go in order
         except OSError as exc:
             self._write_failed = exc
             raise

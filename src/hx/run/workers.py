@@ -10,9 +10,10 @@ The parent passes NDJSON records on as they are, in blocks of whatever a
 worker has written since the last read: it parses a record only to show it on
 a progress display or to write it as CSV/TSV, and handles one record at a
 time only then or for ``--ordered``. Parsing every record, and then reading
-and queueing each one, made the parent the busiest process of a run. Each worker leaves the
-parts of its summary (a pickled SummaryBuilder) in a file the parent made;
-the parent merges them once the workers have exited.
+and queueing each one, made the parent the busiest process of a run.
+
+Each worker leaves the parts of its summary (a pickled SummaryBuilder) in a
+file the parent made; the parent merges them once the workers have exited.
 
 Workers are forked before the parent starts an event loop. Ctrl-C reaches
 every process in the terminal's group; a SIGTERM sent to the parent alone is
