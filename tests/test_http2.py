@@ -392,6 +392,77 @@ def test_a_status_outside_100_599_fails_the_request(status: bytes) -> None:
     asyncio.run(main())
 
 
+def raw_headers(peer: Peer) -> None:
+    """Let ``peer`` send header blocks h2 would refuse or rewrite."""
+    peer.h2.config.validate_outbound_headers = False
+    peer.h2.config.normalize_outbound_headers = False
+
+
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [
+        ((b"X-Upper", b"1"), "invalid field name b'X-Upper'"),
+        ((b"x-split", b"a\r\nb"), "invalid value in field b'x-split'"),
+        ((b"connection", b"close"), "connection-specific field b'connection'"),
+        ((b":path", b"/"), "a response needs :status and no other pseudo-header"),
+    ],
+)
+def test_a_malformed_response_head_fails_only_its_request(
+    field: tuple[bytes, bytes], reason: str
+) -> None:
+    async def answer(peer: Peer, stream: Stream) -> None:
+        await stream.complete.wait()
+        if stream.path != b"/bad":
+            await peer.respond(stream, b"ok")
+            return
+        raw_headers(peer)
+        peer.h2.send_headers(stream.id, [(b":status", b"200"), field])
+        peer.flush()
+
+    async def main() -> None:
+        async with H2Server(answer) as server, client() as http:
+            with pytest.raises(httpx.RemoteProtocolError) as caught:
+                await http.get(server.url("/bad"))
+            assert str(caught.value) == f"malformed response head: {reason}"
+            await until(lambda: server.streams[0].reset_code is not None)
+            assert server.streams[0].reset_code == ErrorCodes.PROTOCOL_ERROR
+            assert (await http.get(server.url("/good"))).content == b"ok"
+        assert [len(peer.streams) for peer in server.peers] == [2]  # one connection
+
+    asyncio.run(main())
+
+
+def test_malformed_trailers_fail_the_request_and_hand_its_window_back() -> None:
+    """17 bodies of 1 MiB with malformed trailers: more than hx's 16 MiB connection
+    window, so the request after them waits forever if their credit is kept."""
+    window = BIG[: len(BIG) // 2]  # a whole stream window
+
+    async def answer(peer: Peer, stream: Stream) -> None:
+        await stream.complete.wait()
+        if stream.path != b"/bad":
+            await peer.respond(stream, b"ok")
+            return
+        await peer.respond(stream, window, end=False)
+        raw_headers(peer)
+        peer.h2.send_headers(stream.id, [(b":status", b"200")], end_stream=True)
+        peer.flush()
+
+    async def main() -> None:
+        async with H2Server(answer) as server, client() as http:
+            for _ in range(17):
+                with pytest.raises(httpx.RemoteProtocolError) as caught:
+                    request = http.build_request("GET", server.url("/bad"), timeout=1.0)
+                    response = await http.send(request, stream=True)
+                    await asyncio.sleep(0.02)  # the body arrives and waits, unread
+                    await response.aread()
+                await response.aclose()
+                assert str(caught.value) == "malformed trailers: pseudo-header in trailers"
+            assert (await http.get(server.url("/good"), timeout=1.0)).content == b"ok"
+        assert [len(peer.streams) for peer in server.peers] == [18]
+
+    asyncio.run(main())
+
+
 @pytest.mark.parametrize("after_head", [False, True], ids=["before-head", "mid-body"])
 def test_reset_stream_fails_only_that_request(after_head: bool) -> None:
     async def reset_one(peer: Peer, stream: Stream) -> None:

@@ -32,6 +32,7 @@ from hpack import Encoder
 
 from hx.net.exchange import EXCHANGE, Exchange
 from hx.net.http1 import Http1Transport
+from hx.net.http2_fields import malformed
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
 _CONNECTION_WINDOW = 16 << 20
@@ -283,6 +284,11 @@ class _Connection(PooledConnection):
             # hop-by-hop headers, checked for CR/LF/NUL): no need to check twice.
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
+            # Response headers are checked by hx.net.http2_fields, faster, and
+            # a malformed one fails its stream, not the connection. (Normalizing
+            # only gathers "cookie" fields, which only requests carry.)
+            validate_inbound_headers=False,
+            normalize_inbound_headers=False,
         )
         self._h2 = h2.connection.H2Connection(config)
         self._h2.encoder = _LiteralEncoder()
@@ -539,10 +545,17 @@ class _Connection(PooledConnection):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
                 stream.exchange.response_began()
-                stream.headers = event.headers
-                stream.wake()
+                if (reason := malformed(event.headers)) is not None:
+                    self._fail_stream(stream, f"malformed response head: {reason}")
+                else:
+                    stream.headers = event.headers
+                    stream.wake()
         elif isinstance(event, h2.events.InformationalResponseReceived):
             self._interim(event.stream_id, event.headers)
+        elif isinstance(event, h2.events.TrailersReceived):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None and (reason := malformed(event.headers, trailers=True)):
+                self._fail_stream(stream, f"malformed trailers: {reason}")
         elif isinstance(event, h2.events.DataReceived):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
@@ -581,20 +594,29 @@ class _Connection(PooledConnection):
 
     def _interim(self, stream_id: int, headers: list[tuple[bytes, bytes]]) -> None:
         """A 1xx response is skipped, except 101, which HTTP/2 has no use for (RFC 9113
-        8.6): that one, like a malformed :status, fails the stream (RFC 9113 8.1.1)."""
-        status = next((value for name, value in headers if name == b":status"), b"")
+        8.6): that one, like a malformed :status or head, fails the stream."""
         stream = self._streams.get(stream_id)
         if stream is None:
             return
         stream.exchange.response_began()
-        if status != b"101" and _valid_status(status):
+        if (reason := malformed(headers)) is not None:
+            self._fail_stream(stream, f"malformed interim response head: {reason}")
             return
-        stream.error = httpx.RemoteProtocolError(
-            f"invalid :status {status[:20]!r} in an interim response"
-        )
-        del self._streams[stream_id]  # what else arrives on it is not this request's
+        status = next((value for name, value in headers if name == b":status"), b"")
+        if status == b"101" or not _valid_status(status):
+            self._fail_stream(stream, f"invalid :status {status[:20]!r} in an interim response")
+
+    def _fail_stream(self, stream: _Stream, message: str) -> None:
+        """A malformed response is a stream error (RFC 9113 8.1.1): reset the stream and
+        fail its request with ``message``; the connection serves the others on."""
+        stream.error = httpx.RemoteProtocolError(message)
+        del self._streams[stream.id]  # what else arrives on it is not this request's
+        unread = sum(length for _, length in stream.body)  # (before trailers)
+        stream.body.clear()
         try:
-            self._h2.reset_stream(stream_id, h2.errors.ErrorCodes.PROTOCOL_ERROR)
+            if unread:
+                self._h2.acknowledge_received_data(unread, stream.id)
+            self._h2.reset_stream(stream.id, h2.errors.ErrorCodes.PROTOCOL_ERROR)
         except h2.exceptions.ProtocolError:
             pass  # the rest of the response came in the same read: the stream is closed
         stream.wake()
