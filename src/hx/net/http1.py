@@ -256,15 +256,22 @@ class _Connection(PooledConnection):
             raise self._error or httpx.WriteError("connection closed", request=request)
         transport.write(data)
         while self._writing_paused and not transport.is_closing():
-            await self._wait(timeout, httpx.WriteTimeout("timed out writing", request=request))
+            await self._wait(timeout, httpx.WriteTimeout, "timed out writing", request)
 
-    async def _wait(self, timeout: float | None, expired: httpx.TimeoutException) -> None:
-        """Wait for the protocol to see something; ``expired`` after ``timeout`` seconds."""
+    async def _wait(
+        self,
+        timeout: float | None,
+        expired: type[httpx.TimeoutException],
+        message: str,
+        request: httpx.Request | None,
+    ) -> None:
+        """Wait for the protocol to see something; ``expired(message)`` after ``timeout``
+        seconds (made only then: this runs at least once per request)."""
         self._waiter = self.loop.create_future()
         try:
             await wait_for(self._waiter, timeout)
         except TimeoutError:
-            raise expired from None
+            raise expired(message, request=request) from None
         finally:
             self._waiter = None
 
@@ -396,7 +403,7 @@ class _Connection(PooledConnection):
             # Paused when a loan ended full: whoever waits now needs the socket read.
             self._reading_paused = False
             self.transport.resume_reading()
-        await self._wait(timeout, httpx.ReadTimeout("timed out reading", request=self._request))
+        await self._wait(timeout, httpx.ReadTimeout, "timed out reading", self._request)
 
     def finish(self) -> None:
         """The response stream is done with this exchange."""
