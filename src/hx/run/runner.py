@@ -39,6 +39,7 @@ from hx.monitor.monitoring import Monitoring
 from hx.monitor.options import MonitorOptions
 from hx.net.cookies import save_cookie_jar
 from hx.request.fetch import fetch
+from hx.run import collector
 from hx.run.records import RecordFormat, RecordWriter
 from hx.run.signals import exit_code, handle_stop_signals
 from hx.run.summary import Summary, SummaryBuilder
@@ -265,7 +266,10 @@ async def open_run(
             async with build_client(job.settings) as client:
                 run = Run(job, client, fetcher, journal, writer, progress, notify)
                 try:
-                    with handle_stop_signals(run.on_signal) as received:
+                    with (
+                        handle_stop_signals(run.on_signal) as received,
+                        collector.sized_for(job.settings.concurrency),
+                    ):
                         run.received = received
                         yield run
                 finally:
