@@ -76,10 +76,11 @@ def test_requests_are_those_httpx_builds(
         async with client_for(Settings(headers=client_headers)) as client:
             for method, scheme, host, path, headers, timeout in requests:
                 url = httpx.URL(f"{scheme}://{host}{path}")
-                built = client.build_request(method, url, headers=headers, timeout=timeout)
                 expected = oracle(client, method, url, headers=headers, timeout=timeout)
-                assert describe(built) == describe(expected)
-            assert client._templates  # type: ignore[attr-defined]
+                for _ in range(3):  # httpx's own, then the template's first copy, then another
+                    built = client.build_request(method, url, headers=headers, timeout=timeout)
+                    assert describe(built) == describe(expected)
+            assert all(client._templates.values())  # type: ignore[attr-defined]
 
     asyncio.run(main())
 
@@ -88,13 +89,14 @@ def test_each_request_has_its_own_headers_and_extensions() -> None:
     async def main() -> None:
         async with client_for(Settings()) as client:
             url = httpx.URL("http://127.0.0.1:1/a")
-            first = client.build_request("GET", url, headers=())
-            first.headers["Authorization"] = "Basic secret"  # what an auth flow does
-            first.extensions["trace"] = "mine"
-            second = client.build_request("GET", url.copy_with(path="/b"), headers=())
-            assert "authorization" not in second.headers
-            assert "trace" not in second.extensions
-            assert describe(second) == describe(oracle(client, "GET", second.url, headers=()))
+            for _ in range(2):  # the second makes the template
+                copy = client.build_request("GET", url, headers=())
+            copy.headers["Authorization"] = "Basic secret"  # what an auth flow does
+            copy.extensions["trace"] = "mine"
+            later = client.build_request("GET", url.copy_with(path="/b"), headers=())
+            assert "authorization" not in later.headers
+            assert "trace" not in later.extensions
+            assert describe(later) == describe(oracle(client, "GET", later.url, headers=()))
 
     asyncio.run(main())
 
@@ -144,11 +146,50 @@ def test_cookies_in_the_jar_are_sent(tmp_path: Path) -> None:
 def test_templates_are_bounded() -> None:
     async def main() -> None:
         async with client_for(Settings()) as client:
-            for n in range(1000):
-                url = httpx.URL(f"http://h{n}.test/")
-                built = client.build_request("GET", url, headers=())
-                assert built.headers["host"] == f"h{n}.test"
-            assert 0 < len(client._templates) <= 256  # type: ignore[attr-defined]
+            for n in range(3000):
+                for path in ("/a", "/b", "/c"):
+                    url = httpx.URL(f"http://h{n}.test{path}")
+                    built = client.build_request("GET", url, headers=())
+                    assert describe(built) == describe(oracle(client, "GET", url, headers=()))
+            assert 0 < len(client._templates) <= 1024  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+
+
+def test_a_request_seen_once_makes_no_template() -> None:
+    """Headers of its own on every line (a request id): each request is httpx's, and
+    the client keeps no template for any."""
+
+    async def main() -> None:
+        async with client_for(Settings()) as client:
+            url = httpx.URL("http://h.test/")
+            for n in range(50):
+                client.build_request("GET", url, headers=(("X-Request-Id", str(n)),))
+            assert set(client._templates.values()) == {None}  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+
+
+def test_headers_given_as_a_mapping_are_httpx_own() -> None:
+    async def main() -> None:
+        async with client_for(Settings()) as client:
+            url = httpx.URL("http://h.test/")
+            for value in ("1", "2", "3"):
+                headers: Any = {"X-A": value}
+                built = client.build_request("GET", url, headers=headers)
+                assert built.headers["x-a"] == value
+                assert describe(built) == describe(oracle(client, "GET", url, headers=headers))
+
+    asyncio.run(main())
+
+
+def test_each_request_has_its_own_timeout() -> None:
+    async def main() -> None:
+        async with client_for(Settings()) as client:
+            url = httpx.URL("http://h.test/")
+            first, second, third = (client.build_request("GET", url, headers=()) for _ in "123")
+            assert first.extensions["timeout"] == third.extensions["timeout"]
+            assert second.extensions["timeout"] is not third.extensions["timeout"]
 
     asyncio.run(main())
 

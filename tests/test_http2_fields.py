@@ -84,6 +84,13 @@ def h2_rejects(headers: list[tuple[bytes, bytes]], trailers: bool) -> bool:
 @example(headers=[(b":status", b"200"), (b"content-type", b"text/plain")], trailers=False)
 @example(headers=[(b"x-checksum", b"abc")], trailers=True)
 @example(headers=[(b"te", b"Trailers"), (b":status", b"204")], trailers=False)
+@example(headers=[(b":status", b"200"), (b"te", b"trailers ")], trailers=False)
+@example(headers=[(b":status", b"2\r0")], trailers=False)
+@example(headers=[(b":status", b"")], trailers=False)
+@example(headers=[(b":status", b"200"), (b"\xffname", b"1")], trailers=False)
+@example(headers=[(b":status", b"200"), (b"name\xff", b"1")], trailers=False)
+@example(headers=[(b":status", b"200"), (b"x", b" ")], trailers=False)
+@example(headers=[(b"cookie", b"a"), (b":status", b"200")], trailers=False)
 def test_malformed_exactly_when_h2_rejects(
     headers: list[tuple[bytes, bytes]], trailers: bool
 ) -> None:

@@ -284,9 +284,10 @@ class _Connection(PooledConnection):
             # hop-by-hop headers, checked for CR/LF/NUL): no need to check twice.
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
-            # Response headers are checked by hx.net.http2_fields, faster, and
-            # a malformed one fails its stream, not the connection. (Normalizing
-            # only gathers "cookie" fields, which only requests carry.)
+            # Response header blocks are checked by hx.net.http2_fields, faster,
+            # and a malformed one fails its stream, not the connection. Nor are
+            # "cookie" fields gathered and moved last: that is for requests
+            # (RFC 9113 8.2.3), and in a response it hid a misplaced pseudo-header.
             validate_inbound_headers=False,
             normalize_inbound_headers=False,
         )
@@ -347,13 +348,12 @@ class _Connection(PooledConnection):
                 await self._send_body(stream, request, timeouts.get("write"))
             while stream.headers is None:
                 await self.wait(stream, timeouts.get("read"), request)
-            status, headers = _split_status(stream.headers, request)
         except BaseException:
             self.release(stream)
             raise
         return httpx.Response(
-            status,
-            headers=headers,
+            int(stream.headers[0][1]),  # :status, checked by _head_problem
+            headers=stream.headers[1:],
             stream=_ResponseStream(self, stream, timeouts.get("read"), request),
             extensions={"http_version": b"HTTP/2", EXCHANGE: exchange},
         )
@@ -545,8 +545,8 @@ class _Connection(PooledConnection):
             stream = self._streams.get(event.stream_id)
             if stream is not None:
                 stream.exchange.response_began()
-                if (reason := malformed(event.headers)) is not None:
-                    self._fail_stream(stream, f"malformed response head: {reason}")
+                if (problem := _head_problem(event.headers)) is not None:
+                    self._fail_stream(stream, problem)
                 else:
                     stream.headers = event.headers
                     stream.wake()
@@ -716,21 +716,14 @@ def _cut_short(error: httpx.RequestError) -> httpx.RequestError:
     return error
 
 
-def _split_status(
-    headers: list[tuple[bytes, bytes]], request: httpx.Request
-) -> tuple[int, list[tuple[bytes, bytes]]]:
-    status = b""
-    regular = []
-    for name, value in headers:
-        if name == b":status":
-            status = value
-        elif not name.startswith(b":"):
-            regular.append((name, value))
+def _head_problem(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Why a final response head is unusable (RFC 9113 8.1.1 and 8.3.2), or None."""
+    if (reason := malformed(headers)) is not None:
+        return f"malformed response head: {reason}"
+    status = headers[0][1]  # well-formed: :status first, and the only pseudo-header
     if not _valid_status(status):
-        raise httpx.RemoteProtocolError(
-            f"invalid :status {status[:20]!r} in the response", request=request
-        )
-    return int(status), regular
+        return f"invalid :status {status[:20]!r} in the response"
+    return None
 
 
 def _valid_status(status: bytes) -> bool:
