@@ -8,6 +8,7 @@ is checked against that schema.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -15,13 +16,16 @@ import sys
 from json.encoder import encode_basestring as _string  # json's own, ensure_ascii=False
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hx.errors import ExitCode, OutputError
 from hx.frozen import frozen
 from hx.models import Result, error_record, tls_record
 from hx.schema import Fields
 from hx.storage import PartFile
+
+if TYPE_CHECKING:
+    from hx.net.exchange import TlsInfo
 
 
 class OutputClosed(OutputError):
@@ -139,12 +143,18 @@ def dumps(result: Result) -> str:
         f'"attempts":{_int(r.attempts)},"redirects":{_int(r.redirects)},'
         f'"remote_ip":{_text(r.remote_ip)},"remote_port":{_int(r.remote_port)},'
         f'"reused":{_bool(r.reused)},"timings":{timings},'
-        f'"tls":{"null" if r.tls is None else _json(tls_record(r.tls))},'
+        f'"tls":{"null" if r.tls is None else _tls_json(r.tls)},'
         f'"error":{"null" if error is None else _json(error_record(error))}'
     )
     opt_in = r.opt_in_record()
     # The opt-in fields' members, after a comma: "{...}" without its braces.
     return f"{line},{_json(opt_in)[1:]}" if opt_in else line + "}"
+
+
+@functools.lru_cache(maxsize=64)
+def _tls_json(tls: TlsInfo) -> str:
+    # One TlsInfo per connection, shared by all its requests: its JSON is made once.
+    return _json(tls_record(tls))
 
 
 def _text(value: str | None) -> str:
