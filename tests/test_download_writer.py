@@ -4,11 +4,14 @@ also when the download is cancelled while a batch is being written."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from hx.download.writer import FileWriter, writing
 
@@ -155,3 +158,47 @@ def test_bytes_put_into_its_space_are_written_and_hashed(tmp_path: Path) -> None
     asyncio.run(main(len(small)))
     assert path.read_bytes() == small
     assert max(sizes) == 64 * 1024  # not a whole MiB for nine bytes
+
+
+def test_a_failed_last_write_does_not_replace_the_exception_on_its_way(tmp_path: Path) -> None:
+    """Cancelled (or failed) with bytes still to write, to a file that refuses them: the
+    cancellation propagates, not the OSError of the writes finish() tries on the way."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+
+    async def feed(fd: int, entered: asyncio.Event) -> None:
+        async with writing(fd, 0) as writer:
+            await writer.write(b"x" * 1000)  # stays in the buffer: written by finish()
+            entered.set()
+            await asyncio.sleep(10)
+
+    async def main() -> None:
+        fd = os.open(path, os.O_RDONLY)  # every pwrite fails with EBADF
+        try:
+            entered = asyncio.Event()
+            task = asyncio.create_task(feed(fd, entered))
+            await entered.wait()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()
+        finally:
+            os.close(fd)
+
+    asyncio.run(main())
+
+
+def test_a_failed_last_write_is_the_error_when_nothing_else_went_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+
+    async def main() -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            async with writing(fd, 0) as writer:
+                await writer.write(b"x" * 1000)
+        finally:
+            os.close(fd)
+
+    with pytest.raises(OSError) as caught:
+        asyncio.run(main())
+    assert caught.value.errno == errno.EBADF

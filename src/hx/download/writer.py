@@ -224,10 +224,18 @@ async def writing(
     on_flush: Callable[[int], None] | None = None,
     expected: int | None = None,
 ) -> AsyncIterator[FileWriter]:
-    """A FileWriter that has written everything it was given when the block ends."""
+    """A FileWriter that has written everything it was given when the block ends.
+
+    When the block ends by an exception (a cancellation, a failed read), that
+    exception is what propagates: the writes still tried on its way out keep
+    what arrived, and if they fail too, the part simply ends where writing did.
+    """
     writer = FileWriter(fd, position, hashers, on_flush, expected)
     try:
         yield writer
         await writer.close()
-    finally:
-        writer.finish()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            writer.finish()
+        raise
+    writer.finish()
