@@ -117,3 +117,39 @@ def test_a_damaged_cache_entry_is_a_usage_error(tmp_path: Path, entries: str) ->
     cache.write_text(f'{{"hx_cache": 1, "entries": {entries}}}')
     source = write_lines(tmp_path / "urls.txt", ["http://127.0.0.1:9/"])
     assert_usage_error(hx("fetch", source, "--cache", cache), "not a cache file hx wrote")
+
+
+def test_a_dry_run_shows_the_conditions_it_would_send(
+    conditional_server: ConditionalServer, tmp_path: Path
+) -> None:
+    server = conditional_server
+    urls = [server.url("/etag/a"), server.url("/lastmod/b"), server.url("/etag/new")]
+    known = write_lines(tmp_path / "known.txt", urls[:2])
+    cache = tmp_path / "cache.json"
+    assert hx("fetch", known, "--cache", cache, "-q").exit_code == 0
+    requests_before = server.bodies + server.not_modified
+
+    dry = hx("fetch", write_lines(tmp_path / "all.txt", urls), "--cache", cache, "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    conditions = [
+        [pair for pair in rec["headers"] if pair[0].startswith("If-")] for rec in records(dry)
+    ]
+    assert conditions[0] == [["If-None-Match", conditions[0][0][1]]]
+    assert conditions[0][0][1].startswith('"')  # the ETag, verbatim
+    assert [name for name, _ in conditions[1]] == ["If-Modified-Since"]
+    assert conditions[2] == []  # nothing known of it
+    assert server.bodies + server.not_modified == requests_before  # nothing was sent
+
+    own = hx("fetch", known, "--cache", cache, "--dry-run", "-H", 'If-None-Match: "x"')
+    assert [
+        [pair for pair in rec["headers"] if pair[0].lower().startswith("if-")]
+        for rec in records(own)
+    ] == [[["If-None-Match", '"x"']]] * 2
+
+
+def test_a_dry_run_with_a_cache_file_hx_did_not_write(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.json"
+    cache.write_text("[]")
+    source = write_lines(tmp_path / "urls.txt", ["http://127.0.0.1:9/"])
+    result = hx("fetch", source, "--cache", cache, "--dry-run")
+    assert_usage_error(result, "not a cache file hx wrote")

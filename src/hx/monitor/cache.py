@@ -77,14 +77,28 @@ class ValidatorCache:
             raise InputError(f"--cache {self.path}: not a cache file hx wrote")
         return entries
 
-    def conditions(self, spec: RequestSpec) -> tuple[tuple[str, str], ...]:
-        """The conditional headers for ``spec``; none if nothing is known of it."""
+    def conditions(self, spec: RequestSpec, settings: Settings) -> tuple[tuple[str, str], ...]:
+        """The conditional headers ``spec`` is sent with; none if nothing is known of it,
+        if the line or ``-H`` sets conditions of its own, or if ``-O DIR`` lacks its body
+        (a 304 would leave it nowhere)."""
         entry = self._entries.get(identity_key(spec))
         if entry is None:
+            return ()
+        own = {name.lower() for name, _ in (*spec.headers, *settings.headers)}
+        if own & {"if-none-match", "if-modified-since"}:
+            return ()
+        if settings.output_dir is not None and not os.path.exists(
+            body_path(settings.output_dir, spec)
+        ):
             return ()
         return tuple(
             (header, entry[field]) for field, header in _CONDITIONS.items() if field in entry
         )
+
+    def conditional(self, spec: RequestSpec, settings: Settings) -> RequestSpec:
+        """``spec`` with the conditions it is sent with."""
+        conditions = self.conditions(spec, settings)
+        return dataclasses.replace(spec, headers=spec.headers + conditions) if conditions else spec
 
     def learn(self, spec: RequestSpec, result: Result) -> None:
         """Keep what an ok answer says of its resource's version."""
@@ -125,25 +139,11 @@ class Conditional:
     async def __call__(
         self, client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
     ) -> Result:
-        conditions = self._conditions(spec, settings)
-        sent = dataclasses.replace(spec, headers=spec.headers + conditions) if conditions else spec
+        sent = self._cache.conditional(spec, settings)
         keeping = self._keeping.settings(settings, headers=True, body=False)
         result = await self._fetcher(client, sent, keeping)
-        if conditions and result.status == 304:
+        if sent is not spec and result.status == 304:
             result = dataclasses.replace(result, ok=True, error=None, not_modified=True)
         else:
             self._cache.learn(spec, result)
         return dropped(result, settings)
-
-    def _conditions(self, spec: RequestSpec, settings: Settings) -> tuple[tuple[str, str], ...]:
-        conditions = self._cache.conditions(spec)
-        if not conditions:
-            return ()
-        own = {name.lower() for name, _ in (*spec.headers, *settings.headers)}
-        if own & {"if-none-match", "if-modified-since"}:
-            return ()  # the line or -H asks for conditions of its own
-        if settings.output_dir is not None and not os.path.exists(
-            body_path(settings.output_dir, spec)
-        ):
-            return ()  # the body must be saved again
-        return conditions

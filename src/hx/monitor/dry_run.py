@@ -3,9 +3,10 @@
 One line per request line: ``id``, ``line``, ``method``, ``url`` (with the
 query), ``headers`` as hx would send them (its defaults, ``-H``, the line's,
 cookies from ``--cookie-jar``, credentials from ``--auth``, ``--bearer`` or
-``--netrc``; secrets redacted) and ``body_bytes``. A line that cannot become a
-request shows its ``error`` instead. The client is built as for a run, so the
-options are checked the same way, but no request is sent.
+``--netrc``, the conditions ``--cache`` holds; secrets redacted) and
+``body_bytes``. A line that cannot become a request shows its ``error``
+instead. The client is built as for a run, so the options are checked the same
+way, but no request is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hx.batch.sources import open_source
 from hx.client import build_client
 from hx.errors import ErrorKind, ExitCode
 from hx.models import BadLine, InputItem
+from hx.monitor.cache import ValidatorCache
 from hx.redact import redact_headers, redact_url
 from hx.request.fetch import build_request
 from hx.run.records import RecordWriter
@@ -32,11 +34,14 @@ def print_requests(job: BatchJob, fetch_input: FetchInput) -> ExitCode:
 
 
 async def _print_requests(job: BatchJob, fetch_input: FetchInput) -> ExitCode:
+    cache = ValidatorCache(job.monitor.cache) if job.monitor.cache is not None else None
     stream = open_source(fetch_input.source)
     with contextlib.closing(stream) if fetch_input.source != "-" else contextlib.nullcontext():
         async with build_client(job.settings) as client:
             with RecordWriter(job.output_file) as writer:
                 for item in read_fetch_input(stream, fetch_input):
+                    if cache is not None and not isinstance(item, BadLine):
+                        item = cache.conditional(item, job.settings)
                     writer.write_event(request_record(client, item, job.settings))
     return ExitCode.OK
 
