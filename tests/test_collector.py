@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -50,6 +51,26 @@ def test_sized_for_restores_the_collector_as_it_was() -> None:
 
 
 @pytest.mark.usefixtures("collector_settings")
+def test_a_freeze_made_before_is_left_alone() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector.sized_for(100):
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.usefixtures("collector_settings")
+def test_automatic_collection_turned_off_stays_off() -> None:
+    gc.set_threshold(0, 10, 10)
+    with collector.sized_for(1_000):
+        assert gc.get_threshold()[0] == 0
+    assert gc.get_threshold()[0] == 0
+
+
+@pytest.mark.usefixtures("collector_settings")
 def test_sized_for_restores_after_an_error() -> None:
     gc.set_threshold(900, 9, 8)
     with pytest.raises(RuntimeError), collector.sized_for(1_000):
@@ -62,23 +83,38 @@ def spec_for(line: int, url: str) -> RequestSpec:
     return RequestSpec(line=line, url=url, parsed_url=httpx.URL(url))
 
 
-def test_a_fetched_request_leaves_no_garbage_in_cycles(server: TestServer) -> None:
-    """Each response, once closed, is freed by reference counting: the collector
-    finds (almost) nothing. httpx's stream wrapper pointing back at its response
-    left about 20 objects per request to it."""
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/json", "/status/404", "/redirect/3", "/redirect-loop", "refused"],
+)
+def test_a_request_leaves_no_garbage_in_cycles(server: TestServer, path: str) -> None:
+    """Each response, once closed, and each failure, once recorded, is freed by
+    reference counting: the collector finds (almost) nothing. httpx's stream wrapper
+    pointing back at its response left about 20 objects a request, or a redirect hop,
+    to it; a refused connect's exception chain about 40."""
     settings = Settings()
-    requests = 200
+    requests = 50
+    refused = f"http://127.0.0.1:{closed_port()}/"
+
+    def url(n: int) -> str:
+        return refused if path == "refused" else server.url(f"{path}?n={n}")
 
     async def main() -> int:
         async with build_client(settings, environ={}) as client:
             # The first request opens the connection and fills the pool.
-            await fetch(client, spec_for(0, server.url("/json")), settings)
+            await fetch(client, spec_for(0, url(0)), settings)
             gc.collect()
             gc.disable()
             try:
                 for n in range(1, requests + 1):
-                    result = await fetch(client, spec_for(n, server.url(f"/json?n={n}")), settings)
-                    assert result.status == 200
+                    await fetch(client, spec_for(n, url(n)), settings)
                 return gc.collect()
             finally:
                 gc.enable()

@@ -202,3 +202,26 @@ def test_a_failed_last_write_is_the_error_when_nothing_else_went_wrong(tmp_path:
     with pytest.raises(OSError) as caught:
         asyncio.run(main())
     assert caught.value.errno == errno.EBADF
+
+
+def test_a_failed_write_wins_over_a_read_that_broke_after_it(tmp_path: Path) -> None:
+    """A full buffer's write fails in the thread; before anything waits for it, the read
+    breaks. The record should say the disk failed (a retry would fail the same way)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+
+    async def main() -> None:
+        fd = os.open(path, os.O_RDONLY)  # every pwrite fails with EBADF
+        try:
+            async with writing(fd, 0) as writer:
+                await writer.write(b"x" * (FileWriter._BATCH + 1))  # a batch goes out
+                while writer.write_failure is None:
+                    await asyncio.sleep(0.001)
+                raise ConnectionResetError("the peer reset the connection")
+        finally:
+            os.close(fd)
+
+    with pytest.raises(OSError) as caught:
+        asyncio.run(main())
+    assert caught.value.errno == errno.EBADF
+    assert isinstance(caught.value.__cause__, ConnectionResetError)

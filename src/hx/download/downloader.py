@@ -26,7 +26,7 @@ from hx.download.to_stdout import stream_to_stdout
 from hx.download.transfer import Saved, Transfer
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo, RequestSpec, Result
-from hx.request.failures import classify
+from hx.request.failures import classify, forget_tracebacks
 from hx.request.fetch import result_for
 from hx.settings import Settings
 
@@ -65,6 +65,7 @@ class Downloader:
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             error = ErrorInfo(ErrorKind.IO, f"{exc.strerror or exc}{where}")
+            forget_tracebacks(exc)
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             error = classify(exc)
         else:

@@ -189,6 +189,11 @@ class FileWriter:
             await asyncio.shield(asyncio.wrap_future(future))
         self._settled(self._in_flight.popleft())
 
+    @property
+    def write_failure(self) -> OSError | None:
+        """The write that failed, if one did (nothing is written after it)."""
+        return self._write_failed
+
     def _settled(self, batch: tuple[bytearray, _Futures, int]) -> None:
         buffer, _, count = batch
         self._free.append(buffer)
@@ -226,16 +231,20 @@ async def writing(
 ) -> AsyncIterator[FileWriter]:
     """A FileWriter that has written everything it was given when the block ends.
 
-    When the block ends by an exception (a cancellation, a failed read), that
-    exception is what propagates: the writes still tried on its way out keep
-    what arrived, and if they fail too, the part simply ends where writing did.
+    When the block ends by an exception, the writes still tried on its way out
+    keep what arrived, and if they fail, the part simply ends where writing did.
+    A cancellation propagates as it is; any other exception gives way to a write
+    that had failed (a full disk says more than the read that broke after it).
     """
     writer = FileWriter(fd, position, hashers, on_flush, expected)
     try:
         yield writer
         await writer.close()
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             writer.finish()
+        failed = writer.write_failure
+        if failed is not None and failed is not exc and isinstance(exc, Exception):
+            raise failed from exc
         raise
     writer.finish()

@@ -25,11 +25,37 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 
 
 def classify(exc: BaseException) -> ErrorInfo:
-    """The record's ``error`` for an exception raised while making a request.
+    """The record's ``error`` for an exception raised while making a request; the
+    record is all that is kept of it (see :func:`forget_tracebacks`).
 
     Raises ``exc`` itself for what is not a request's failure: hx's own batch-level
     errors (a CA file that will not load) and exceptions it does not know.
     """
+    error = _classify(exc)
+    forget_tracebacks(exc)
+    return error
+
+
+def forget_tracebacks(exc: BaseException) -> None:
+    """Drop the tracebacks of ``exc`` and of the exceptions it chains.
+
+    Their frames hold the objects the exception passed through, and those often
+    hold the exception (a connection keeps its error to raise it again, a writer
+    its failed write): a reference cycle, with whatever the frames held (a
+    download's buffers), that only the garbage collector would free.
+    """
+    pending: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += (current.__cause__, current.__context__)
+
+
+def _classify(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, HxError):
         raise exc
     # Timeouts first: over TLS their chain holds an SSLWantReadError.

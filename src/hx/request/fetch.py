@@ -23,14 +23,12 @@ from hx.models import BadLine, ErrorInfo, RequestSpec, Result, Timings
 from hx.net.exchange import EXCHANGE, Exchange
 from hx.redact import redact_headers, redact_url
 from hx.request import redirects
+from hx.request.closing import close
 from hx.request.decoding import BodyTooLarge, decoded_chunks
 from hx.request.failures import classify
 from hx.request.retry_after import parse_retry_after
 from hx.settings import Settings
 from hx.storage import PartFile
-
-_CLOSED = httpx.ByteStream(b"")
-"""The stream of a response once it is closed: nothing more to read."""
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
@@ -129,10 +127,7 @@ async def fetch(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
             body = _Body(error=failure)
         finally:
             if response is not None:
-                await response.aclose()
-                # httpx's stream wrapper points back at the response: a cycle that
-                # left the whole exchange (some 20 objects) to the garbage collector.
-                response.stream = _CLOSED
+                await close(response)
 
     status = response.status_code
     ok = body.error is None and status in settings.ok_status

@@ -13,6 +13,7 @@ from __future__ import annotations
 import httpx
 
 from hx.redact import redact_url
+from hx.request.closing import close
 from hx.request.urls import check_target
 from hx.settings import RedirectPolicy, Settings
 
@@ -47,7 +48,7 @@ async def send(
             _check(response.request, next_request, hops, policy, settings.secret_headers)
             await discard_body(response)
         finally:
-            await response.aclose()
+            await close(response)
         if chain_cookies is None:
             chain_cookies = httpx.Cookies()
         chain_cookies.extract_cookies(response)
