@@ -38,6 +38,20 @@ def test_status_set_parse(text: str, ranges: tuple[tuple[int, int], ...]) -> Non
     assert StatusSet.parse(text).ranges == ranges
 
 
+statuses = st.integers(min_value=100, max_value=599)
+
+
+@given(
+    ranges=st.lists(st.tuples(statuses, statuses).map(sorted).map(tuple), max_size=4),
+    status=st.one_of(st.integers(min_value=0, max_value=700), st.none(), st.floats()),
+)
+def test_status_set_membership_is_that_of_its_ranges(
+    ranges: list[tuple[int, int]], status: object
+) -> None:
+    expected = isinstance(status, int) and any(lo <= status <= hi for lo, hi in ranges)
+    assert (status in StatusSet(ranges)) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

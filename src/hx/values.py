@@ -122,6 +122,7 @@ class StatusSet:
 
     def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
         self.ranges = tuple(ranges)
+        self._members = self.members()  # ``in`` runs for every response
 
     @classmethod
     def parse(cls, text: str | int) -> StatusSet:
@@ -146,7 +147,7 @@ class StatusSet:
         return frozenset(n for lo, hi in self.ranges for n in range(lo, hi + 1))
 
     def __contains__(self, status: object) -> bool:
-        return isinstance(status, int) and any(lo <= status <= hi for lo, hi in self.ranges)
+        return isinstance(status, int) and status in self._members
 
     def __str__(self) -> str:
         return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ranges)
