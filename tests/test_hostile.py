@@ -157,6 +157,18 @@ def test_endless_body_stops_at_max_size(hostile: HostileServer, tmp_path: Path) 
     assert batch.peak_rss_mb < PEAK_RSS_MB
 
 
+@pytest.mark.parametrize("option", ["--body", "--expect-body=.*"])
+def test_an_endless_kept_body_stops_at_16_mib_without_max_size(
+    hostile: HostileServer, tmp_path: Path, option: str
+) -> None:
+    """--body and body checks hold the body in memory: 16 MiB at most, or a body
+    sent without end would take all of it."""
+    batch = fetch(hostile, ["/endless"], option, tmp_path=tmp_path)
+    record = one_failure(batch, "too_large")
+    assert "16777216 bytes, the most hx keeps of a body" in record["error"]["message"]
+    assert batch.peak_rss_mb < PEAK_RSS_MB + 40  # the 16 MiB it keeps, and its copies
+
+
 def test_endless_body_streams_through_until_max_time(
     hostile: HostileServer, tmp_path: Path
 ) -> None:

@@ -102,7 +102,8 @@ def fetch(
         bool,
         option(
             "--body",
-            help="Add the body to records: text, or base64 for binary.",
+            help="Add the body to records: text, or base64 for binary (16 MiB at most,"
+            " unless --max-size says).",
             panel=OUTPUT,
         ),
     ] = False,

@@ -52,7 +52,7 @@ ExpectBody = Annotated[
         "--expect-body",
         metavar="REGEX",
         help="Fail a response (error kind 'assertion') whose body does not match REGEX;"
-        " the body is held in memory (bound it with --max-size).",
+        " the body is held in memory (16 MiB at most, unless --max-size says).",
         panel=OUTPUT,
     ),
 ]

@@ -30,6 +30,10 @@ from hx.request.retry_after import parse_retry_after
 from hx.settings import Settings
 from hx.storage import PartFile
 
+MAX_KEPT_BODY = 16 * 1024 * 1024
+"""The most of a body hx holds in memory (for --body or a body check) when --max-size
+does not say: a body sent without end would otherwise take all of it."""
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
@@ -200,16 +204,21 @@ class _Body:
 
 async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Settings) -> _Body:
     """Read the body once, decoded in bounded pieces: count it, stop it at --max-size,
-    keep or save it if asked. Unkept, it streams through in bounded memory."""
+    keep or save it if asked. Unkept, it streams through in bounded memory; kept (for
+    the record or a body check), it stops at :data:`MAX_KEPT_BODY` unless --max-size
+    says otherwise."""
     path = body_path(settings.output_dir, spec) if settings.output_dir is not None else None
     if response.status_code == 304:
         path = None  # no body: what an earlier run saved stays (hx fetch --cache)
     kept: list[bytes] | None = [] if settings.include_body else None
+    limit = settings.max_size
+    if kept is not None and limit is None:
+        limit = MAX_KEPT_BODY  # a server may send without end: memory must not
     digest = hashlib.sha256() if path is not None else None
     size = 0
     try:
         with PartFile(path) if path is not None else contextlib.nullcontext() as part:
-            async with contextlib.aclosing(decoded_chunks(response, settings.max_size)) as chunks:
+            async with contextlib.aclosing(decoded_chunks(response, limit)) as chunks:
                 async for chunk in chunks:
                     size += len(chunk)
                     if part is not None and digest is not None:
@@ -220,7 +229,13 @@ async def _read_body(response: httpx.Response, spec: RequestSpec, settings: Sett
             if part is not None:
                 part.commit()
     except BodyTooLarge as exc:
-        return _Body(size=exc.size, error=ErrorInfo(ErrorKind.TOO_LARGE, str(exc)))
+        message = str(exc)
+        if settings.max_size is None:
+            message = (
+                f"body exceeds {MAX_KEPT_BODY} bytes, the most hx keeps of a body"
+                " without --max-size"
+            )
+        return _Body(size=exc.size, error=ErrorInfo(ErrorKind.TOO_LARGE, message))
     except OSError as exc:
         message = f"cannot save body to {path}: {exc.strerror or exc}"
         return _Body(size=size, error=ErrorInfo(ErrorKind.IO, message))
