@@ -32,6 +32,7 @@ from hpack import Encoder
 
 from hx.net.exchange import EXCHANGE, Exchange
 from hx.net.http1 import Http1Transport
+from hx.net.http2_blocks import RememberingDecoder
 from hx.net.http2_fields import malformed
 from hx.net.pool import Origin, Pool, PooledConnection, origin_of, wait_for
 
@@ -293,6 +294,10 @@ class _Connection(PooledConnection):
         )
         self._h2 = h2.connection.H2Connection(config)
         self._h2.encoder = _LiteralEncoder()
+        decoder = self._h2.decoder
+        self._h2.decoder = RememberingDecoder(
+            decoder.max_header_list_size, decoder.max_allowed_table_size
+        )
         self._h2.state_machine = _OpenAfterGoaway()
         self._streams: dict[int, _Stream] = {}
         self._reserved = 0
