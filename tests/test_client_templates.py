@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.server import TestServer
 
 from hx.client import build_client
 from hx.models import RequestSpec
 from hx.request.fetch import fetch
 from hx.settings import AuthOptions, Settings, Timeouts
+from support.server import TestServer
 
 HOSTS = ["127.0.0.1:8080", "[::1]:8443", "example.test", "xn--bcher-kva.test:81"]
 PATHS = ["/", "/a", "/a/b?q=1", "/%7Euser", "/x?y=%20&z"]

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.support.server import TestServer
 
 from hx.client import build_client
 from hx.models import RequestSpec
 from hx.request.fetch import fetch
 from hx.run import collector
 from hx.settings import Settings
+from support.server import TestServer
 
 
 @pytest.mark.parametrize(

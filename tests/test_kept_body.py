@@ -6,7 +6,6 @@ import asyncio
 
 import httpx
 import pytest
-from tests.support.server import TestServer
 
 from hx.client import build_client
 from hx.errors import ErrorKind
@@ -14,6 +13,7 @@ from hx.models import RequestSpec, Result
 from hx.request import fetch as fetch_module
 from hx.request.fetch import fetch
 from hx.settings import Settings
+from support.server import TestServer
 
 
 def fetched(url: str, settings: Settings) -> Result:
