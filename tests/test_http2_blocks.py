@@ -137,3 +137,14 @@ def test_a_block_over_the_header_list_limit_fails_again() -> None:
     assert outcome(ours, block) != hpack.OversizedHeaderListError
     ours.max_header_list_size = 50
     assert outcome(ours, block) == hpack.OversizedHeaderListError
+
+
+def test_a_block_of_many_fields_is_not_remembered() -> None:
+    """A kilobyte of one-byte static references decodes to a thousand fields: kept for
+    each of 64 blocks, that would be megabytes a connection."""
+    block = integer(0, 4, 0) + string(b"x-n", False) + string(b"", False) + b"\x94" * 1000
+    ours = RememberingDecoder(max_header_list_size=65536, max_allowed_table_size=4096)
+    oracle = hpack.Decoder(max_header_list_size=65536)
+    assert outcome(ours, block) == outcome(oracle, block)
+    assert table_additions(block) is not None
+    assert not ours._remembered

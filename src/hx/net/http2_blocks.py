@@ -25,6 +25,10 @@ MAX_BLOCK = 1024
 MAX_REMEMBERED = 64
 """Blocks remembered per connection (a new Date each second makes a new block)."""
 
+MAX_HEADER_LIST = 4096
+"""Larger header lists (RFC 7541 4.1 sizes: 32 bytes a field and more) are decoded each
+time: a kilobyte of one-byte references would otherwise be kept as a thousand fields."""
+
 _Remembered = tuple[list[hpack.HeaderTuple], tuple[bool, ...], int]
 """A block's headers, which of them it adds to the dynamic table, their list size."""
 
@@ -52,10 +56,11 @@ class RememberingDecoder(hpack.Decoder):
         headers = list(super().decode(data, raw))
         found = table_additions(data)
         if found is not None and len(found) == len(headers):
-            if len(self._remembered) >= MAX_REMEMBERED:
-                self._remembered.clear()
             size = sum(table_entry_size(name, value) for name, value in headers)
-            self._remembered[bytes(data)] = (headers, found, size)
+            if size <= MAX_HEADER_LIST:
+                if len(self._remembered) >= MAX_REMEMBERED:
+                    self._remembered.clear()
+                self._remembered[bytes(data)] = (headers, found, size)
         return list(headers)
 
 
@@ -95,7 +100,8 @@ def table_additions(block: bytes) -> tuple[bool, ...] | None:
 
 def _integer(data: bytes, at: int, prefix: int) -> tuple[int, int] | None:
     """The integer at ``data[at]`` with a ``prefix``-bit prefix (RFC 7541 5.1) and where
-    what follows it starts; None if cut short or beyond 2**28."""
+    what follows it starts; None if cut short or over five continuation bytes (hpack's
+    own limit)."""
     mask = (1 << prefix) - 1
     value = data[at] & mask
     at += 1
