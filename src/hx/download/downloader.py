@@ -26,6 +26,7 @@ from hx.download.to_stdout import stream_to_stdout
 from hx.download.transfer import Saved, Transfer
 from hx.errors import ErrorKind
 from hx.models import ErrorInfo, RequestSpec, Result
+from hx.request.closing import close
 from hx.request.failures import classify, forget_tracebacks
 from hx.request.fetch import result_for
 from hx.settings import Settings
@@ -117,7 +118,7 @@ class Downloader:
             try:
                 tally.target = self._targets.from_response(spec, response)
             except BaseException:
-                await response.aclose()
+                await close(response)
                 raise
         transfer = Transfer(
             client,
@@ -134,13 +135,13 @@ class Downloader:
             and self.options.resume
             and (tally.target.exists() or transfer.parts.resumable(spec.url) is not None)
         ):
-            await response.aclose()  # a ranged request follows instead
+            await close(response)  # a ranged request follows instead
             response = None
         try:
             return await transfer.run(response)
         finally:
             if response is not None:
-                await response.aclose()
+                await close(response)
 
 
 def _unfinished(tally: Tally) -> dict[str, Any]:

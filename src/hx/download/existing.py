@@ -26,6 +26,7 @@ from hx.download.responses import file_length
 from hx.filenames import download_name
 from hx.models import RequestSpec, Result
 from hx.request import redirects
+from hx.request.closing import close
 from hx.request.fetch import result_for
 from hx.request.retry_after import parse_http_date
 from hx.settings import Settings
@@ -63,7 +64,7 @@ async def _unchanged(
     request = client.build_request("HEAD", spec.url, headers=spec.headers)
     try:
         response = await redirects.send(client, request, settings)
-        await response.aclose()
+        await close(response)
     except (httpx.HTTPError, OSError, redirects.RedirectRefused):
         return False  # the download itself will meet the problem and report it
     modified = last_modified(response)

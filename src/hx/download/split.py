@@ -22,6 +22,7 @@ from hx.download.segments import Segment, downloaded, on_disk_from_start
 from hx.download.state import PartState
 from hx.download.writer import writing
 from hx.errors import ErrorKind
+from hx.request.closing import close
 
 if TYPE_CHECKING:
     import httpx
@@ -132,7 +133,7 @@ class _SplitRun:
             ) as writer:
                 await responses.copy_body(response, writer, transfer.bandwidth, accept)
         finally:
-            await response.aclose()
+            await close(response)
         if not segment.complete:
             raise DownloadFailed(ErrorKind.PROTOCOL, f"segment {start}-{end}: body ended early")
 

@@ -15,6 +15,7 @@ from hx.download.tally import Tally
 from hx.download.transfer import Saved
 from hx.errors import ErrorKind
 from hx.models import RequestSpec
+from hx.request.closing import close
 from hx.settings import Settings
 
 
@@ -43,5 +44,5 @@ async def stream_to_stdout(
             digest.update(chunk)
         out.flush()
     finally:
-        await response.aclose()
+        await close(response)
     return Saved(Path("-"), size, digest.hexdigest(), response)

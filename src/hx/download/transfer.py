@@ -30,6 +30,7 @@ from hx.download.writer import writing
 from hx.errors import ErrorKind
 from hx.frozen import frozen
 from hx.models import RequestSpec
+from hx.request.closing import close
 from hx.settings import Settings
 
 
@@ -88,7 +89,7 @@ class Transfer:
         try:
             return await self._from_response(response, offset)
         finally:
-            await response.aclose()
+            await close(response)
 
     async def _from_response(self, response: httpx.Response, offset: int) -> Saved:
         status = response.status_code
@@ -115,7 +116,7 @@ class Transfer:
             and worth_splitting(total, self.options.split)
             and responses.splittable(response)
         ):
-            await response.aclose()
+            await close(response)
             segments = plan(total, self.options.split)
             state = PartState(url_hash(self.spec.url), validator, total, segments)
             return await self._split(state, continuing=False, first=response)
@@ -220,7 +221,7 @@ class Transfer:
                 self.tally.starts_at(size)
                 return Saved(self.target, size, digests.sha256, response)
         finally:
-            await response.aclose()
+            await close(response)
         raise DownloadFailed(
             ErrorKind.EXISTS,
             f"{self.target} exists and differs from the server's file (--overwrite replaces it)",

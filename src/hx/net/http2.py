@@ -598,18 +598,13 @@ class _Connection(PooledConnection):
                     stream.wake()
 
     def _interim(self, stream_id: int, headers: list[tuple[bytes, bytes]]) -> None:
-        """A 1xx response is skipped, except 101, which HTTP/2 has no use for (RFC 9113
-        8.6): that one, like a malformed :status or head, fails the stream."""
+        """A 1xx response is skipped, unless its head is unusable: then it fails the stream."""
         stream = self._streams.get(stream_id)
         if stream is None:
             return
         stream.exchange.response_began()
-        if (reason := malformed(headers)) is not None:
-            self._fail_stream(stream, f"malformed interim response head: {reason}")
-            return
-        status = next((value for name, value in headers if name == b":status"), b"")
-        if status == b"101" or not _valid_status(status):
-            self._fail_stream(stream, f"invalid :status {status[:20]!r} in an interim response")
+        if (problem := _head_problem(headers, interim=True)) is not None:
+            self._fail_stream(stream, problem)
 
     def _fail_stream(self, stream: _Stream, message: str) -> None:
         """A malformed response is a stream error (RFC 9113 8.1.1): reset the stream and
@@ -721,13 +716,17 @@ def _cut_short(error: httpx.RequestError) -> httpx.RequestError:
     return error
 
 
-def _head_problem(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """Why a final response head is unusable (RFC 9113 8.1.1 and 8.3.2), or None."""
+def _head_problem(headers: list[tuple[bytes, bytes]], interim: bool = False) -> str | None:
+    """Why a response head is unusable (RFC 9113 8.1.1 and 8.3.2), or None. An interim
+    (1xx) head may not be 101, which HTTP/2 has no use for (RFC 9113 8.6)."""
+    head, response = "response head", "the response"
+    if interim:
+        head, response = "interim response head", "an interim response"
     if (reason := malformed(headers)) is not None:
-        return f"malformed response head: {reason}"
+        return f"malformed {head}: {reason}"
     status = headers[0][1]  # well-formed: :status first, and the only pseudo-header
-    if not _valid_status(status):
-        return f"invalid :status {status[:20]!r} in the response"
+    if not _valid_status(status) or (interim and status == b"101"):
+        return f"invalid :status {status[:20]!r} in {response}"
     return None
 
 

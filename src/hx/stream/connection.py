@@ -15,6 +15,7 @@ from hx.errors import ErrorKind
 from hx.frozen import frozen
 from hx.models import ErrorInfo, StreamEnd
 from hx.request import redirects
+from hx.request.closing import close
 from hx.request.decoding import BodyTooLarge, decoded_chunks
 from hx.request.failures import classify
 from hx.request.fetch import build_request
@@ -64,7 +65,7 @@ async def read_connection(
         try:
             return await _read(response, state, settings, options)
         finally:
-            await response.aclose()
+            await close(response)
 
 
 async def _read(
