@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import fcntl
 import hashlib
 import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hx.download.writer import FileWriter, writing
+from hx.download import writer as writer_module
+from hx.download.writer import ALIGNMENT, FileWriter, writing
 
 MiB = 1 << 20
 
@@ -225,3 +228,195 @@ def test_a_failed_write_wins_over_a_read_that_broke_after_it(tmp_path: Path) -> 
         asyncio.run(main())
     assert caught.value.errno == errno.EBADF
     assert isinstance(caught.value.__cause__, ConnectionResetError)
+
+
+DIRECT_BATCH = FileWriter._DIRECT_BATCH
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def _direct_or_skip(path: Path) -> None:
+    """Skip where this filesystem has no O_DIRECT (the cached path is tested anyway)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        twin = writer_module._direct_twin(fd)
+    finally:
+        os.close(fd)
+    if twin is None:
+        pytest.skip(f"no O_DIRECT for {path.parent}")
+    os.close(twin)
+
+
+def _is_direct(fd: int) -> bool:
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)
+
+
+class Pwrites:
+    """Every pwrite's offset and length, and whether it went direct (around the real one)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bool, int, int]] = []
+        self._pwrite = os.pwrite
+
+    def __call__(self, fd: int, data: Any, offset: int) -> int:
+        self.calls.append((_is_direct(fd), offset, len(data)))
+        return self._pwrite(fd, data, offset)
+
+
+def _save(
+    path: Path,
+    data: bytes,
+    start: int,
+    expected: int | None,
+    piece: int = 300_000,
+    copied: bool = False,
+) -> tuple[str, bool, int | None]:
+    """Put ``data`` at ``start`` in pieces, the transport's way (into space()) or copied
+    in (write); the sha256 the writer computed, whether it wrote direct, and its
+    direct descriptor once done."""
+    hasher = hashlib.sha256()
+
+    async def main() -> FileWriter:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            async with writing(fd, start, [hasher], expected=expected, direct=True) as writer:
+                rest = memoryview(data)
+                while rest:
+                    if copied:
+                        await writer.write(rest[:piece])
+                        rest = rest[piece:]
+                        continue
+                    space = await writer.space()
+                    count = min(len(space), len(rest), piece)
+                    space[:count] = rest[:count]
+                    writer.advance(count)
+                    rest = rest[count:]
+            return writer
+        finally:
+            os.close(fd)
+
+    writer = asyncio.run(main())
+    return hasher.hexdigest(), writer.direct, writer._direct_fd
+
+
+@pytest.mark.parametrize("start", [0, 1, 4095, 3 * MiB + 17])
+@pytest.mark.parametrize("extra", [0, 1, 4096, DIRECT_BATCH + 12345])
+def test_direct_writes_put_every_byte_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: int, extra: int
+) -> None:
+    """Aligned buffers go around the page cache, the first (to a boundary) and the last
+    through it: the file and the hash are the bytes given, wherever they start."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    path.write_bytes(b"p" * start)
+    data = os.urandom(2 * DIRECT_BATCH + extra)  # a whole aligned buffer, whatever the start
+    pwrites = Pwrites()
+    monkeypatch.setattr(os, "pwrite", pwrites)
+    fds = _open_fds()
+
+    digest, direct, twin = _save(path, data, start, len(data))
+
+    assert path.read_bytes() == b"p" * start + data
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert direct and twin is None  # the twin was closed at the end
+    assert _open_fds() == fds
+    direct_writes = [(offset, size) for direct, offset, size in pwrites.calls if direct]
+    assert direct_writes, pwrites.calls
+    for offset, size in direct_writes:
+        assert offset % ALIGNMENT == 0 and size % ALIGNMENT == 0
+    written = sorted((offset, size) for _, offset, size in pwrites.calls)
+    assert sum(size for _, size in written) == len(data)  # each byte written once
+
+
+def test_bytes_copied_in_are_written_direct_alike(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    path.write_bytes(b"p" * 100)
+    data = os.urandom(3 * DIRECT_BATCH + 999)
+    digest, direct, _ = _save(path, data, 100, None, piece=65_537, copied=True)
+    assert direct
+    assert path.read_bytes() == b"p" * 100 + data
+    assert digest == hashlib.sha256(data).hexdigest()
+
+
+def test_the_direct_descriptor_bypasses_the_page_cache(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        writer = FileWriter(fd, 0, expected=None, direct=True)
+        try:
+            assert writer._direct_fd is not None
+            assert _is_direct(writer._direct_fd)
+        finally:
+            writer.finish()
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("expected", [DIRECT_BATCH - 1, 10])
+def test_a_small_file_is_written_through_the_cache(tmp_path: Path, expected: int) -> None:
+    path = tmp_path / "f"
+    data = os.urandom(expected)
+    digest, direct, _ = _save(path, data, 0, expected)
+    assert not direct
+    assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+
+
+def test_no_direct_descriptor_for_a_file_open_read_only(tmp_path: Path) -> None:
+    """Reopening through /proc would grant the write the descriptor does not have."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert writer_module._direct_twin(fd) is None
+    finally:
+        os.close(fd)
+
+
+def test_a_filesystem_without_o_direct_is_written_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """open(O_DIRECT) fails with EINVAL there (tmpfs before Linux 6.6, some FUSE)."""
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refusing)
+    path = tmp_path / "f"
+    data = os.urandom(2 * DIRECT_BATCH + 5)
+    digest, direct, _ = _save(path, data, 0, None)
+    assert not direct
+    assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+
+
+def test_a_refused_direct_write_goes_through_the_cache_and_so_do_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device wanting a larger alignment refuses the write (EINVAL): it is written
+    through the cache, as is everything after it."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    real_pwrite = os.pwrite
+    refused: list[int] = []
+    cached: list[int] = []
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        if _is_direct(fd):
+            refused.append(offset)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        cached.append(offset)
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    data = os.urandom(3 * DIRECT_BATCH)
+    digest, direct, _ = _save(path, data, 0, len(data))
+    assert not direct
+    assert refused == [0]
+    assert cached == [0, DIRECT_BATCH, 2 * DIRECT_BATCH]
+    assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()

@@ -53,6 +53,19 @@ def script(
     return run
 
 
+def timed(*parts: tuple[float, bytes]) -> Reply:
+    """Write each ``(at, part)`` ``at`` seconds after the request came, then wait."""
+
+    async def run(writer: asyncio.StreamWriter) -> None:
+        start = asyncio.get_running_loop().time()
+        for at, part in parts:
+            await asyncio.sleep(max(0.0, start + at - asyncio.get_running_loop().time()))
+            writer.write(part)
+            await writer.drain()
+
+    return run
+
+
 @dataclass
 class Peer:
     """One connection the server accepted."""

@@ -159,7 +159,9 @@ class Transfer:
         os.ftruncate(fd, offset)
         expected = None if total is None else total - offset
         try:
-            async with writing(fd, offset, digests.hashers, expected=expected) as writer:
+            async with writing(
+                fd, offset, digests.hashers, expected=expected, direct=True
+            ) as writer:
                 await responses.copy_body(response, writer, self.bandwidth, accept)
         except DownloadFailed as failure:
             if failure.kind is ErrorKind.TOO_LARGE:

@@ -1,5 +1,5 @@
 """The writer of a download: bytes gathered in large buffers, written at their place in
-the file and hashed, each in a thread of its own."""
+the file and hashed, each in a thread of its own; large files around the page cache."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import errno
 import hashlib
+import mmap
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,6 +16,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from hx.download.space import Reservation
 
 _Futures = list[concurrent.futures.Future[None]]
+_Buffer = bytearray | mmap.mmap
+
+ALIGNMENT = 4096
+"""Direct writes start and end on multiples of this, from page-aligned memory: the
+largest logical block size in common use, so every device and filesystem takes them."""
 
 
 class FileWriter:
@@ -32,6 +38,17 @@ class FileWriter:
     ``on_flush`` hears how many bytes reached the file, in order. When the
     length is known, disk space is allocated a step ahead of the writes
     (hx.download.space).
+
+    With ``direct``, a file of at least ``_DIRECT_BATCH`` bytes (or of unknown
+    length) is written around the page cache (O_DIRECT) where the filesystem
+    allows: the disk reads each buffer where it is, so the copy into the page
+    cache goes, and with it the allocation of a page-cache page per 4 KiB,
+    which cost more than the copy itself (on this machine's VM, writing 1 GiB
+    into fresh page cache took 0.15-1.65 s of kernel time from run to run,
+    as touching 1 GiB of fresh memory took 0.7-2.2 s). The buffers are then
+    larger and page-aligned (mmap); a first buffer starting off an
+    ``ALIGNMENT`` boundary ends on one, and whatever is not aligned (that
+    first buffer, the last one) goes through the page cache as before.
     """
 
     _BATCH = 1 << 18
@@ -42,6 +59,13 @@ class FileWriter:
     _BUFFERS = 12
     """One being filled, the others being written and hashed: 3 MiB in all."""
     _SMALLEST = 64 * 1024
+    _DIRECT_BATCH = 4 << 20
+    """Bytes per direct write. Nothing is copied, so what counts is the cost per buffer
+    (thread hand-offs, one device request): 1 GiB from nginx to disk, medians of 5
+    interleaved runs: 256 KiB buffers 1.90 s, 1 MiB 1.17-1.30 s, 4 MiB 1.03-1.30 s
+    (curl 1.35-1.53 s in the same runs)."""
+    _DIRECT_BUFFERS = 6
+    """24 MiB in all: the device takes its time per write; the socket is read meanwhile."""
 
     def __init__(
         self,
@@ -50,9 +74,17 @@ class FileWriter:
         hashers: Sequence[hashlib._Hash] = (),
         on_flush: Callable[[int], None] | None = None,
         expected: int | None = None,
+        direct: bool = False,
     ) -> None:
-        """``expected``: how many bytes are coming, if known (a small file gets a small buffer)."""
+        """``expected``: how many bytes are coming, if known (a small file gets a small buffer).
+
+        ``direct``: write around the page cache where possible (see the class).
+        """
         self._fd = fd
+        worth_it = expected is None or expected >= self._DIRECT_BATCH
+        self._direct_fd = _direct_twin(fd) if direct and worth_it else None
+        self._use_direct = self._direct_fd is not None
+        """False once a direct write was refused (EINVAL): the rest go through the cache."""
         self._space = Reservation(fd, position, position + expected) if expected else None
         self._next_position = position
         self._written_to = position
@@ -61,17 +93,23 @@ class FileWriter:
         """The first failed write: none is made after it, or the file would have a gap."""
         self._hashers = hashers
         self._on_flush = on_flush
-        self._batch = (
-            self._BATCH if expected is None else max(self._SMALLEST, min(self._BATCH, expected))
-        )
-        self._current: bytearray | None = None
+        if self._direct_fd is not None:
+            self._batch, self._buffers = self._DIRECT_BATCH, self._DIRECT_BUFFERS
+        else:
+            self._buffers = self._BUFFERS
+            self._batch = (
+                self._BATCH if expected is None else max(self._SMALLEST, min(self._BATCH, expected))
+            )
+        self._current: _Buffer | None = None
+        self._capacity = self._batch
+        """Where the current buffer counts as full."""
         self._filled = 0
         self._pending = memoryview(b"")
         """What ``write`` has yet to copy in, while it waits for a buffer."""
-        self._free: list[bytearray] = []
+        self._free: list[_Buffer] = []
         self._allocated = 0
         # Each buffer handed to the threads: its write's future (and its hash's), and size.
-        self._in_flight: deque[tuple[bytearray, _Futures, int]] = deque()
+        self._in_flight: deque[tuple[_Buffer, _Futures, int]] = deque()
         self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-writer")
         self._hashing = (
             concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hx-hasher")
@@ -92,12 +130,15 @@ class FileWriter:
         """
         if self._current is None:
             self._current = await self._take_buffer()
-        return memoryview(self._current)[self._filled :]
+            # Direct writes start on a boundary: a buffer starting off one ends on one.
+            misaligned = self._next_position % ALIGNMENT if self._direct_fd is not None else 0
+            self._capacity = self._batch - misaligned
+        return memoryview(self._current)[self._filled : self._capacity]
 
     def advance(self, count: int) -> None:
         """``count`` bytes were put at the start of ``space()``."""
         self._filled += count
-        if self._current is not None and self._filled == len(self._current):
+        if self._current is not None and self._filled == self._capacity:
             self._submit()
 
     async def write(self, chunk: bytes) -> None:
@@ -132,6 +173,9 @@ class FileWriter:
         try:
             self._write_the_rest()
         finally:
+            if self._direct_fd is not None:
+                os.close(self._direct_fd)
+                self._direct_fd = None
             if self._space is not None:
                 self._space.release(max(self._next_position, self._written_to))
 
@@ -141,9 +185,11 @@ class FileWriter:
             if written.exception() is not None:
                 return  # what follows a failed write is not contiguous with the rest
             self._report(count)
-        for data in (memoryview(self._current or b"")[: self._filled], self._pending):
+        buffered = memoryview(self._current or b"")[: self._filled]
+        # The caller's bytes (pending) are not in page-aligned memory: never direct.
+        for data, aligned in ((buffered, True), (self._pending, False)):
             if data:
-                self._write(data, self._next_position)
+                self._write(data, self._next_position, aligned)
                 self._hash(data)
                 self._next_position += len(data)
                 self._report(len(data))
@@ -153,12 +199,13 @@ class FileWriter:
         if self._on_flush is not None:
             self._on_flush(count)
 
-    async def _take_buffer(self) -> bytearray:
+    async def _take_buffer(self) -> _Buffer:
         if self._free:
             return self._free.pop()
-        if self._allocated < self._BUFFERS:
+        if self._allocated < self._buffers:
             self._allocated += 1
-            return bytearray(self._batch)
+            # mmap's memory starts on a page: what a direct write needs.
+            return bytearray(self._batch) if self._direct_fd is None else mmap.mmap(-1, self._batch)
         await self._settle()  # the oldest buffer comes back
         return self._free.pop()
 
@@ -169,7 +216,7 @@ class FileWriter:
             return
         self._current, self._filled = None, 0
         data = memoryview(buffer)[:size]
-        futures = [self._thread.submit(self._write, data, self._next_position)]
+        futures = [self._thread.submit(self._write, data, self._next_position, True)]
         if self._hashing is not None:
             futures.append(self._hashing.submit(self._hash, data))
         self._next_position += size
@@ -190,16 +237,23 @@ class FileWriter:
         self._settled(self._in_flight.popleft())
 
     @property
+    def direct(self) -> bool:
+        """Do aligned buffers go to the file around the page cache?"""
+        return self._use_direct
+
+    @property
     def write_failure(self) -> OSError | None:
         """The write that failed, if one did (nothing is written after it)."""
         return self._write_failed
 
-    def _settled(self, batch: tuple[bytearray, _Futures, int]) -> None:
+    def _settled(self, batch: tuple[_Buffer, _Futures, int]) -> None:
         buffer, _, count = batch
         self._free.append(buffer)
         self._report(count)
 
-    def _write(self, data: memoryview, position: int) -> None:
+    def _write(self, data: memoryview, position: int, aligned_memory: bool) -> None:
+        """Write ``data`` at ``position``; ``aligned_memory``: it starts on a page (a buffer's
+        start), so it may go direct where ``position`` and its length are aligned too."""
         if self._write_failed is not None:
             failed = self._write_failed
             raise OSError(failed.errno, f"not written after a failed write: {failed.strerror}")
@@ -207,7 +261,13 @@ class FileWriter:
             if self._space is not None:
                 self._space.cover(position + len(data))
             while data:  # one pwrite, nearly always: a regular file takes it whole
-                count = os.pwrite(self._fd, data, position)
+                # The memory stays aligned while the position does: both advance by count.
+                if self._use_direct and aligned_memory and not (position | len(data)) % ALIGNMENT:
+                    count = self._write_direct(data, position)
+                    if count is None:
+                        continue
+                else:
+                    count = os.pwrite(self._fd, data, position)
                 if not count:
                     raise OSError(errno.EIO, f"no byte written at offset {position}")
                 data, position = data[count:], position + count
@@ -215,6 +275,18 @@ class FileWriter:
         except OSError as exc:
             self._write_failed = exc
             raise
+
+    def _write_direct(self, data: memoryview, position: int) -> int | None:
+        """pwrite through the direct descriptor; None if it refused (EINVAL: the device
+        wants another alignment), after which every write goes through the cache."""
+        assert self._direct_fd is not None
+        try:
+            return os.pwrite(self._direct_fd, data, position)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            self._use_direct = False
+            return None
 
     def _hash(self, data: memoryview) -> None:
         for hasher in self._hashers:
@@ -228,6 +300,7 @@ async def writing(
     hashers: Sequence[hashlib._Hash] = (),
     on_flush: Callable[[int], None] | None = None,
     expected: int | None = None,
+    direct: bool = False,
 ) -> AsyncIterator[FileWriter]:
     """A FileWriter that has written everything it was given when the block ends.
 
@@ -236,7 +309,7 @@ async def writing(
     A cancellation propagates as it is; any other exception gives way to a write
     that had failed (a full disk says more than the read that broke after it).
     """
-    writer = FileWriter(fd, position, hashers, on_flush, expected)
+    writer = FileWriter(fd, position, hashers, on_flush, expected, direct)
     try:
         yield writer
         await writer.close()
@@ -248,3 +321,21 @@ async def writing(
             raise failed from exc
         raise
     writer.finish()
+
+
+def _direct_twin(fd: int) -> int | None:
+    """A second descriptor for ``fd``'s file that writes around the page cache, or None
+    where there is no O_DIRECT (not Linux), ``fd`` is not open for writing, or the
+    filesystem refuses it (EINVAL). Opened through /proc, so it is the same file
+    whatever has happened to its name since."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if not direct:
+        return None
+    try:
+        import fcntl
+
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            return None
+        return os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | direct | os.O_CLOEXEC)
+    except OSError:
+        return None

@@ -35,6 +35,10 @@ _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
 _SPILL = 64 * 1024
 """The least a _Lending reads into once the lent buffer is full (TLS only)."""
+_PATIENCE = 0.2
+"""Seconds a lent buffer holding bytes waits to be filled before it goes back to its
+reader with what it has: a download hears of a slow body's bytes (its progress, and
+what it writes before a cancellation) at least this often, however large the buffer."""
 
 
 class Http1Transport(Pool["_Connection"]):
@@ -153,6 +157,12 @@ class _Connection(PooledConnection):
         """Reading was paused because the lent buffer filled."""
         self._lent_at = 0.0
         """loop.time() when bytes last went into the lent buffer."""
+        self._lent_since = 0.0
+        """loop.time() when the buffer was lent."""
+        self._loan_due = 0.0
+        """loop.time() when a buffer holding bytes goes back (_PATIENCE after the loan)."""
+        self._loan_holding = False
+        """The reader had bytes (queued ones) before lending its buffer."""
         self._tls = False
         self.idle_since = 0.0
         self.state = State.CONNECTING
@@ -256,24 +266,20 @@ class _Connection(PooledConnection):
             raise self._error or httpx.WriteError("connection closed", request=request)
         transport.write(data)
         while self._writing_paused and not transport.is_closing():
-            await self._wait(timeout, httpx.WriteTimeout, "timed out writing", request)
+            if not await self._woken(timeout):
+                raise httpx.WriteTimeout("timed out writing", request=request)
 
-    async def _wait(
-        self,
-        timeout: float | None,
-        expired: type[httpx.TimeoutException],
-        message: str,
-        request: httpx.Request | None,
-    ) -> None:
-        """Wait for the protocol to see something; ``expired(message)`` after ``timeout``
-        seconds (made only then: this runs at least once per request)."""
+    async def _woken(self, timeout: float | None) -> bool:
+        """Wait for the protocol to see something: False if ``timeout`` passed first (the
+        caller makes its timeout exception only then: this runs at least once a request)."""
         self._waiter = self.loop.create_future()
         try:
             await wait_for(self._waiter, timeout)
         except TimeoutError:
-            raise expired(message, request=request) from None
+            return False
         finally:
             self._waiter = None
+        return True
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -301,7 +307,9 @@ class _Connection(PooledConnection):
         then straight from the socket where the framing allows, else piece by piece.
 
         ``timeout`` is the longest wait without a byte, as for any read. A failure
-        after some bytes came returns them, and the next call raises it.
+        after some bytes came returns them, and the next call raises it. Bytes read
+        from the socket come back within _PATIENCE of the first of them (or with
+        the body's end), whether or not ``buffer`` is full.
         """
         if not buffer:
             raise ValueError("readinto needs a buffer of at least one byte")
@@ -311,9 +319,11 @@ class _Connection(PooledConnection):
                 room = self._reader.direct_room()
                 if room and not self._body:
                     try:
-                        await self._receive_into(buffer[filled : filled + room], timeout)
+                        region = buffer[filled : filled + room]
+                        await self._receive_into(region, timeout, holding=filled > 0)
                     finally:
                         filled += self._lent_filled  # also what came before a failure
+                    return filled  # full, the body's end, or what came within _PATIENCE
                 elif filled:
                     return filled  # a chunked body: what has come, without waiting for more
                 else:
@@ -346,34 +356,50 @@ class _Connection(PooledConnection):
         self._taken(filled)
         return filled
 
-    async def _receive_into(self, region: memoryview, timeout: float | None) -> None:
-        """Lend ``region`` to the protocol (get_buffer) until it is full or the body ends;
-        ``_lent_filled`` says how much came, also when this raises."""
+    async def _receive_into(self, region: memoryview, timeout: float | None, holding: bool) -> None:
+        """Lend ``region`` to the protocol (get_buffer) until it is full, the body ends,
+        or _PATIENCE has passed with bytes in hand (``holding``: the reader has some
+        already; see also ``lent_filled``). ``_lent_filled`` says how much came, also
+        when this raises."""
         self._lent, self._lent_filled = region, 0
+        self._lent_since = self.loop.time()
+        self._loan_due = self._lent_since + _PATIENCE
+        self._loan_holding = holding
         self._switch_protocol(_Lending(self))
         try:
-            wait = timeout
-            while self._lent_filled < len(region) and not self.complete:
-                before = self._lent_filled
-                try:
-                    await self.wait_body(wait)
-                    wait = timeout
-                except httpx.TransportError as exc:
-                    if (
-                        isinstance(exc, httpx.ReadTimeout)
-                        and timeout is not None
-                        and self._lent_filled > before
-                    ):
-                        # Bytes came meanwhile, only slowly (they do not wake the wait):
-                        # the timeout runs from the last of them.
-                        wait = timeout - (self.loop.time() - self._lent_at)
-                        if wait > 0:
-                            continue
-                    raise
+            while not self._loan_over():
+                await self._body_arrived(self._loan_wait(timeout))
         finally:
             # Never again written by the socket: the caller reuses it once this returns.
             self._lent = None
             self._switch_protocol(self)
+
+    def _loan_over(self) -> bool:
+        """Is the lent buffer due back: full, the body ended, or it has held bytes and
+        _PATIENCE has passed since it was lent?"""
+        filled = self._lent_filled
+        return (
+            self.complete
+            or filled == len(self._lent or b"")
+            or ((filled > 0 or self._loan_holding) and self.loop.time() >= self._loan_due)
+        )
+
+    def _loan_wait(self, timeout: float | None) -> float | None:
+        """How long a loan may wait now: until the read timeout, counted from the last
+        byte (bytes that come slowly do not wake it) or from the loan, and at most until
+        _PATIENCE after the loan. Raises ReadTimeout if the read timeout has passed."""
+        now = self.loop.time()
+        wait = None
+        if timeout is not None:
+            last = self._lent_at if self._lent_filled else self._lent_since
+            wait = last + timeout - now
+            if wait <= 0:
+                raise httpx.ReadTimeout("timed out reading", request=self._request)
+        # Until _PATIENCE has passed, bytes do not wake the loan: look then.
+        due = self._loan_due - now
+        if due > 0:
+            wait = due if wait is None else min(wait, due)
+        return wait
 
     def _switch_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         """Make ``protocol`` the transport's.
@@ -397,13 +423,19 @@ class _Connection(PooledConnection):
 
     async def wait_body(self, timeout: float | None) -> None:
         """Wait for more of the response; raises what broke it, or ReadTimeout."""
+        if not await self._body_arrived(timeout):
+            raise httpx.ReadTimeout("timed out reading", request=self._request)
+
+    async def _body_arrived(self, timeout: float | None) -> bool:
+        """Wait for more of the response: False if ``timeout`` passed first; raises what
+        broke it."""
         if self._error is not None:
             raise self._error
         if self._reading_paused and self._buffered < _LOW_WATER and self.transport is not None:
             # Paused when a loan ended full: whoever waits now needs the socket read.
             self._reading_paused = False
             self.transport.resume_reading()
-        await self._wait(timeout, httpx.ReadTimeout, "timed out reading", self._request)
+        return await self._woken(timeout)
 
     def finish(self) -> None:
         """The response stream is done with this exchange."""
@@ -444,7 +476,8 @@ class _Connection(PooledConnection):
         if reader.ended:
             self._end(Event.END if reader.reusable else Event.END_LAST)
         elif self._lent_filled < len(self._lent or b""):
-            return
+            if self._lent_at < self._loan_due:
+                return  # the reader wakes once the buffer is full: no wake-up per read
         elif not self._tls and not self._reading_paused and self.transport is not None:
             # Full: on plain TCP the rest, and the server's FIN, wait in the socket for
             # the caller's next buffer (no copy of what arrives meanwhile). Not over TLS:
