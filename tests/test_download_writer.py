@@ -420,3 +420,76 @@ def test_a_refused_direct_write_goes_through_the_cache_and_so_do_the_rest(
     assert refused == [0]
     assert cached == [0, DIRECT_BATCH, 2 * DIRECT_BATCH]
     assert path.read_bytes() == data and digest == hashlib.sha256(data).hexdigest()
+
+
+def test_a_direct_writer_cut_short_keeps_every_byte_given(tmp_path: Path) -> None:
+    """Failed mid-download (a reset): what was given is in the file, in order, and the
+    direct descriptor and buffers are let go."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    path.write_bytes(b"p" * 5000)
+    data = os.urandom(2 * DIRECT_BATCH + 777)
+    fds = _open_fds()
+
+    async def main() -> None:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            async with writing(fd, 5000, expected=10 * DIRECT_BATCH, direct=True) as writer:
+                assert writer.direct
+                for start in range(0, len(data), 100_000):
+                    await writer.write(data[start : start + 100_000])
+                raise ConnectionResetError("the peer reset the connection")
+        finally:
+            os.close(fd)
+
+    with pytest.raises(ConnectionResetError):
+        asyncio.run(main())
+    assert path.read_bytes() == b"p" * 5000 + data
+    assert _open_fds() == fds
+
+
+def test_cached_bytes_reach_the_disk_before_a_direct_write_passes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A direct write moves the file's size on disk at once, a cached one at writeback: the
+    cached head of a resumed download is synced first, or a crash could leave zeros
+    inside the size that -C would take for data."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    path.write_bytes(b"p" * 100)
+    events: list[str] = []
+    real_pwrite, real_sync = os.pwrite, os.fdatasync
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        events.append("direct" if _is_direct(fd) else "cached")
+        return real_pwrite(fd, data, offset)
+
+    def fdatasync(fd: int) -> None:
+        events.append("sync")
+        real_sync(fd)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    data = os.urandom(3 * DIRECT_BATCH)
+    _save(path, data, 100, len(data))
+    assert path.read_bytes() == b"p" * 100 + data
+    assert events[:3] == ["cached", "sync", "direct"], events
+    assert "sync" not in events[3:], events  # once: nothing cached comes before later ones
+
+
+def test_only_so_many_writers_write_direct_at_once(tmp_path: Path) -> None:
+    """Their buffers are 16 MiB each: beyond MOST_DIRECT, downloads go through the cache."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        writers = [FileWriter(fd, 0, direct=True) for _ in range(FileWriter.MOST_DIRECT + 1)]
+        assert [writer.direct for writer in writers] == [True] * FileWriter.MOST_DIRECT + [False]
+        writers[0].finish()
+        another = FileWriter(fd, 0, direct=True)
+        assert another.direct
+        for writer in [*writers[1:], another]:
+            writer.finish()
+        assert FileWriter._direct_writers == 0
+    finally:
+        os.close(fd)

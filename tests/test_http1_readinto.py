@@ -161,12 +161,13 @@ def test_a_slow_but_steady_body_is_not_a_read_timeout(
     run(main())
 
 
+@pytest.mark.parametrize(("timeout", "gap"), [(0.5, 0.1), (0.15, 0.1)])
 def test_the_read_timeout_runs_from_the_last_byte(
-    run: Callable[[Coroutine[Any, Any, None]], None],
+    run: Callable[[Coroutine[Any, Any, None]], None], timeout: float, gap: float
 ) -> None:
     """Bytes trickle into the buffer (which they do not wake), then stop: ReadTimeout comes
-    one read timeout after the last byte (give or take _PATIENCE), not up to two."""
-    timeout, gap = 0.5, 0.1
+    one read timeout after the last byte (give or take _PATIENCE), not up to two, and
+    not while they still come (a timeout shorter than _PATIENCE: from the loan, it would)."""
 
     async def main() -> None:
         head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
@@ -185,6 +186,8 @@ def test_the_read_timeout_runs_from_the_last_byte(
         assert got == 500
         last_byte = gap * len(parts)  # about when the last part was sent
         assert waited - last_byte < timeout + _PATIENCE + 0.3, waited  # not 2 x timeout
+
+    run(main())
 
 
 @pytest.mark.parametrize("first", [0.0, 0.05, 0.5], ids=["queued", "lent", "late"])
@@ -252,8 +255,11 @@ def test_a_cancelled_read_leaves_the_buffer_alone_and_the_body_broken(
         async with ScriptedServer(reply) as server, client() as http:
             async with http.stream("GET", server.url()) as response:
                 buffer = bytearray(b"." * 20000)
+                connection = reader_of(response)._connection  # type: ignore[attr-defined]
                 read = asyncio.create_task(reader_of(response).readinto(memoryview(buffer)))
-                await asyncio.sleep(_PATIENCE / 2)
+                # Cancelled with the first bytes in hand, long before _PATIENCE is up.
+                while connection._lent is None or not (queued or connection._lent_filled):
+                    await asyncio.sleep(0.001)
                 read.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await read

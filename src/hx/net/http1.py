@@ -35,6 +35,9 @@ _SMALL_BODY = 16 * 1024
 """Request bodies up to this size go out in the same write as the head."""
 _SPILL = 64 * 1024
 """The least a _Lending reads into once the lent buffer is full (TLS only)."""
+_CLOCK_SLACK = 0.001
+"""A deadline closer than this counts as reached: uvloop's clock moves in milliseconds,
+and a wait of a few nanoseconds would run again and again until it ticks."""
 _PATIENCE = 0.2
 """Seconds a lent buffer holding bytes waits to be filled before it goes back to its
 reader with what it has: a download hears of a slow body's bytes (its progress, and
@@ -381,23 +384,30 @@ class _Connection(PooledConnection):
         return (
             self.complete
             or filled == len(self._lent or b"")
-            or ((filled > 0 or self._loan_holding) and self.loop.time() >= self._loan_due)
+            or (
+                (filled > 0 or self._loan_holding)
+                and self.loop.time() + _CLOCK_SLACK >= self._loan_due
+            )
         )
 
     def _loan_wait(self, timeout: float | None) -> float | None:
         """How long a loan may wait now: until the read timeout, counted from the last
         byte (bytes that come slowly do not wake it) or from the loan, and at most until
-        _PATIENCE after the loan. Raises ReadTimeout if the read timeout has passed."""
+        _PATIENCE after the loan. Raises ReadTimeout if the read timeout has passed
+        (so it may come up to _PATIENCE late: the loan after one given back with
+        bytes counts from its own start)."""
+        if self._error is not None:
+            raise self._error  # what broke the connection, not a timeout it caused
         now = self.loop.time()
         wait = None
         if timeout is not None:
             last = self._lent_at if self._lent_filled else self._lent_since
             wait = last + timeout - now
-            if wait <= 0:
+            if wait < _CLOCK_SLACK:
                 raise httpx.ReadTimeout("timed out reading", request=self._request)
         # Until _PATIENCE has passed, bytes do not wake the loan: look then.
         due = self._loan_due - now
-        if due > 0:
+        if due >= _CLOCK_SLACK:
             wait = due if wait is None else min(wait, due)
         return wait
 
