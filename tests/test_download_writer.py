@@ -7,6 +7,7 @@ import asyncio
 import errno
 import fcntl
 import hashlib
+import mmap
 import os
 import threading
 import time
@@ -238,7 +239,8 @@ def _open_fds() -> set[str]:
 
 
 def _direct_or_skip(path: Path) -> None:
-    """Skip where this filesystem has no O_DIRECT (the cached path is tested anyway)."""
+    """Skip where this filesystem has no O_DIRECT, or opens with it but refuses an aligned
+    write (the cached path is tested anyway)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
         twin = writer_module._direct_twin(fd)
@@ -246,7 +248,14 @@ def _direct_or_skip(path: Path) -> None:
         os.close(fd)
     if twin is None:
         pytest.skip(f"no O_DIRECT for {path.parent}")
-    os.close(twin)
+    try:
+        with mmap.mmap(-1, ALIGNMENT) as page:
+            os.pwrite(twin, page, 0)
+    except OSError as exc:
+        pytest.skip(f"O_DIRECT writes refused in {path.parent}: {exc}")
+    finally:
+        os.close(twin)
+        os.truncate(path, 0)
 
 
 def _is_direct(fd: int) -> bool:
