@@ -502,3 +502,28 @@ def test_only_so_many_writers_write_direct_at_once(tmp_path: Path) -> None:
         assert FileWriter._direct_writers == 0
     finally:
         os.close(fd)
+
+
+def test_a_failed_direct_write_fails_the_download_and_nothing_follows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a refusal of O_DIRECT (a full disk): the write fails as a cached one would, and
+    no buffer is written after it, so the part has no gap."""
+    path = tmp_path / "f"
+    _direct_or_skip(path)
+    real_pwrite = os.pwrite
+    offsets: list[int] = []
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        if _is_direct(fd) and offset >= DIRECT_BATCH:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        offsets.append(offset)
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    data = os.urandom(4 * DIRECT_BATCH + 10)
+    with pytest.raises(OSError) as caught:
+        _save(path, data, 0, len(data))
+    assert caught.value.errno == errno.ENOSPC
+    assert offsets == [0]
+    assert path.read_bytes() == data[:DIRECT_BATCH]
