@@ -27,6 +27,7 @@ from hx import trace
 from hx.batch import retry
 from hx.batch.feed import ItemSource
 from hx.batch.ratelimit import HostPause, RateLimiter
+from hx.batch.slots import Slots
 from hx.errors import ErrorKind, HxError
 from hx.models import BadLine, ErrorInfo, InputItem, RequestSpec, Result
 from hx.request.failures import internal_error
@@ -60,7 +61,7 @@ class _Host:
     __slots__ = ("slots", "rate", "pause")
 
     def __init__(self, settings: Settings) -> None:
-        self.slots = asyncio.Semaphore(settings.per_host) if settings.per_host else None
+        self.slots = Slots(settings.per_host) if settings.per_host else None
         self.rate = RateLimiter(settings.per_host_rate) if settings.per_host_rate else None
         self.pause = HostPause()
 
@@ -84,8 +85,8 @@ class Batch:
         self._settings = settings
         self._fetcher = fetcher
         self._journal = journal
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._admitted = asyncio.Semaphore(settings.effective_backlog)
+        self._slots = Slots(settings.concurrency)
+        self._admitted = Slots(settings.effective_backlog)
         self._rate = RateLimiter(settings.rate) if settings.rate else None
         self._hosts: dict[str, _Host] = {}
         self._stopped = asyncio.Event()
