@@ -113,6 +113,68 @@ def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> N
     assert messages.count("interrupted by test before the request started") == 6
 
 
+def test_items_read_ahead_wait_as_items_not_as_tasks() -> None:
+    """A task starts only when a slot is free to send its request: with a backlog of
+    50 and 3 slots, the tasks alive stay near 3, not 50."""
+    most_tasks = 0
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        nonlocal most_tasks
+        most_tasks = max(most_tasks, len(asyncio.all_tasks()))
+        await asyncio.sleep(0.001)
+        return ok(spec)
+
+    results = run_batch(Settings(concurrency=3, backlog=50), fetcher, specs(60))
+    assert sorted(r.line for r in results) == list(range(1, 61))
+    # The three requests, the test's main task, the dispatcher, admission and its
+    # stop watcher.
+    assert most_tasks <= 3 + 4
+
+
+def test_a_request_waiting_for_its_host_leaves_the_wire_to_other_hosts() -> None:
+    """Line 2 waits for host a (one connection per host) without holding the second
+    slot, so line 3, to host b, goes out at once and finishes first."""
+    finished: list[int] = []
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        await asyncio.sleep(0.3 if "//a." in spec.url else 0)
+        finished.append(spec.line)
+        return ok(spec)
+
+    items: list[InputItem] = [
+        RequestSpec(line=1, url="http://a.example/1"),
+        RequestSpec(line=2, url="http://a.example/2"),
+        RequestSpec(line=3, url="http://b.example/3"),
+    ]
+    run_batch(Settings(concurrency=2, per_host=1), fetcher, items)
+    assert finished == [3, 1, 2]
+
+
+def test_stop_reports_requests_waiting_for_their_host_as_not_started() -> None:
+    # Three hosts, one request each at a time: lines 1-3 go out, and the backlog (8)
+    # fills with requests waiting for their host.
+    async def scenario() -> list[Result]:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with httpx.AsyncClient(transport=transport) as client:
+
+            async def fetcher(
+                client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
+            ) -> Result:
+                await asyncio.sleep(30)
+                return ok(spec)
+
+            settings = Settings(concurrency=4, per_host=1, backlog=8)
+            batch = Batch(client, settings, fetcher)
+            asyncio.get_running_loop().call_later(0.05, batch.stop, 0.0, "interrupted by test")
+            return [result async for result in batch.results(ItemSource(specs(20)))]
+
+    results = asyncio.run(scenario())
+    assert sorted(r.line for r in results) == list(range(1, 9))
+    messages = [r.error.message for r in results if r.error]
+    assert messages.count("interrupted by test while the request was running") == 3
+    assert messages.count("interrupted by test before the request started") == 5
+
+
 @pytest.mark.parametrize("exc", [KeyError("boom"), MemoryError(), RecursionError("deep")])
 def test_an_exception_in_one_request_is_its_record_and_the_batch_goes_on(
     exc: BaseException,

@@ -15,24 +15,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 
 
 class Slots:
     """``count`` slots; ``async with slots:`` holds one for the block."""
 
-    __slots__ = ("_free", "_waiters")
+    __slots__ = ("_free", "_waiters", "_on_free")
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, on_free: Callable[[], None] | None = None) -> None:
+        """``on_free`` is called each time a release leaves a slot free (nobody was
+        waiting for it): the owner may hand it out at once (``try_acquire``)."""
         if count < 1:
             raise ValueError(f"at least one slot is needed, not {count}")
         self._free = count
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._on_free = on_free
 
     @property
     def free(self) -> int:
         """Slots nobody holds and nobody has been handed."""
         return self._free
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free (and nobody waits for it); never waits."""
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
 
     async def acquire(self) -> None:
         """Take a slot, waiting in turn for one if none is free."""
@@ -60,6 +71,8 @@ class Slots:
                 waiter.set_result(None)  # the slot is the waiter's from now on
                 return
         self._free += 1
+        if self._on_free is not None:
+            self._on_free()
 
     async def __aenter__(self) -> None:
         await self.acquire()
