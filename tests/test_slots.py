@@ -102,6 +102,38 @@ def test_a_waiter_cancelled_and_dropped_by_a_release_is_no_error() -> None:
     run(main())
 
 
+def test_try_acquire_takes_only_a_free_slot_nobody_waits_for() -> None:
+    async def main() -> None:
+        slots = Slots(1)
+        assert slots.try_acquire()
+        assert not slots.try_acquire()
+        waiter = asyncio.create_task(slots.acquire())
+        await asyncio.sleep(0)
+        slots.release()  # handed to the waiter: not free
+        assert not slots.try_acquire()
+        await waiter
+        slots.release()
+        assert slots.try_acquire()
+
+    run(main())
+
+
+def test_on_free_hears_only_of_slots_left_free() -> None:
+    async def main() -> list[int]:
+        heard: list[int] = []
+        slots = Slots(1, on_free=lambda: heard.append(slots.free))
+        await slots.acquire()
+        waiter = asyncio.create_task(slots.acquire())
+        await asyncio.sleep(0)
+        slots.release()  # goes to the waiter: nothing to hear
+        await waiter
+        assert heard == []
+        slots.release()
+        return heard
+
+    assert run(main()) == [1]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     count=st.integers(1, 4),
