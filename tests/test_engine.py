@@ -175,6 +175,34 @@ def test_stop_reports_requests_waiting_for_their_host_as_not_started() -> None:
     assert messages.count("interrupted by test before the request started") == 5
 
 
+def test_a_consumer_that_stops_early_leaves_nothing_running_and_every_slot_back() -> None:
+    """The consumer takes some results and closes the batch: no request goes out after
+    that, no task is left, and every slot comes back, also one taken for a task that
+    was cancelled before its first step (lines 1 and 2 end in the same loop turn)."""
+    sent: list[int] = []
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        sent.append(spec.line)
+        await asyncio.sleep({1: 0.02, 2: 0.02}.get(spec.line, 30))
+        return ok(spec)
+
+    async def main() -> None:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200))
+        async with httpx.AsyncClient(transport=transport) as client:
+            batch = Batch(client, Settings(concurrency=2, backlog=5, ordered=True), fetcher)
+            items = [RequestSpec(line=n, url=f"http://h{n}.example/") for n in range(1, 20)]
+            results = batch.results(ItemSource(items))
+            assert (await results.__anext__()).line == 1
+            await results.aclose()
+            sent_when_closed = list(sent)
+            await asyncio.sleep(0.05)
+            assert sent == sent_when_closed
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+            assert batch._slots.free == 2  # (white-box: a lost slot shows nowhere else)
+
+    asyncio.run(main())
+
+
 @pytest.mark.parametrize("exc", [KeyError("boom"), MemoryError(), RecursionError("deep")])
 def test_an_exception_in_one_request_is_its_record_and_the_batch_goes_on(
     exc: BaseException,

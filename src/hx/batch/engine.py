@@ -1,18 +1,14 @@
 """Bounded concurrent execution of a stream of requests over one AsyncClient.
 
-A dispatcher admits input items one at a time, each as a task, while fewer
-than ``backlog`` are unfinished; each attempt of a task holds one of
-``concurrency`` slots only while it is on the wire. So memory is flat for any
-input length, a task waiting for a paused host or backing off before a retry
-holds no slot, and other hosts keep being served.
-
-Items read ahead wait as items, not as tasks: a task is started for one only
-when a slot is free, and starts holding that slot (:class:`_FirstSlot`). So
-tasks do not pile up waiting for the wire (each such wait was one more
-wake-up per request, and hundreds of waiting tasks a larger working set: 6%
-of hx's CPU at ``-c 20``); the tasks alive are those on the wire and those
-waiting for something else (their host, a backoff, their turn in ordered
-output).
+A dispatcher reads input items one at a time while fewer than ``backlog``
+are unfinished (read, running, or their result not yet handed over). An
+item becomes a task only when one of ``concurrency`` slots is free, and the
+task starts holding that slot (:class:`_FirstSlot`); each attempt holds a
+slot only while it is on the wire. So memory is flat for any input length, a
+task waiting for a paused host or backing off before a retry holds no slot,
+and other hosts keep being served. Items read ahead wait as items, not as
+tasks waiting for a slot: each such wait was one more wake-up per request,
+and hundreds of waiting tasks a larger working set (6% of hx's CPU at ``-c 20``).
 
 Every item that was read yields exactly one result, including items cut
 short by :meth:`Batch.stop`. After :meth:`Batch.start_no_more` every item not
@@ -126,6 +122,8 @@ class Batch:
         self._admitted = Slots(settings.effective_backlog)
         self._read: deque[tuple[int, InputItem]] = deque()
         """Items read (and admitted) whose task has not started: ``(seq, item)``."""
+        self._closed = False
+        """The consumer is gone (``results`` ended): nothing more is read or started."""
         self._rate = RateLimiter(settings.rate) if settings.rate else None
         self._hosts: dict[str, _Host] = {}
         self._stopped = asyncio.Event()
@@ -193,8 +191,10 @@ class Batch:
                     self._journal_after(finished)
                     next_to_emit += 1
         finally:
+            # Nothing more is read or started, even by a slot a cancelled task frees
+            # or by admission running once more before its cancellation lands.
+            self._closed = True
             source.close()
-            self._read.clear()  # nothing more starts: a slot freed by a cancelled task stays free
             leftovers = [dispatcher, *self._tasks]
             for task in leftovers:
                 task.cancel()
@@ -242,20 +242,24 @@ class Batch:
             item = await source.take()
             if item is None:
                 return
+            if self._closed:
+                return
             self._read.append((self._take_seq(), item))
             self._start_read_items()
 
     def _start_read_items(self) -> None:
         """Start a task for each item read while a slot is free; it starts holding it."""
-        while self._read and not self.stopping and self._slots.try_acquire():
-            self._spawn(*self._read.popleft())
+        while self._read and not self.stopping and not self._closed and self._slots.try_acquire():
+            seq, item = self._read.popleft()
+            first = _FirstSlot(self._slots)
+            task = asyncio.create_task(self._complete(seq, item, first))
+            self._tasks.add(task)
+            # Also for a task cancelled before its first step, which never ran the
+            # code that gives its slot back.
+            task.add_done_callback(functools.partial(self._task_done, first))
 
-    def _spawn(self, seq: int, item: InputItem) -> None:
-        task = asyncio.create_task(self._complete(seq, item))
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _task_done(self, first: _FirstSlot, task: asyncio.Task[None]) -> None:
+        first.give_back()
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             self._out.put_nowait(exc)  # a bug: surface it rather than hang
@@ -268,8 +272,7 @@ class Batch:
     async def _emit(self, seq: int, result: Result, journal: RequestSpec | None = None) -> None:
         await self._out.put((seq, result, journal))
 
-    async def _complete(self, seq: int, item: InputItem) -> None:
-        first = _FirstSlot(self._slots)  # taken for it: given back unless an attempt uses it
+    async def _complete(self, seq: int, item: InputItem, first: _FirstSlot) -> None:
         try:
             result, journal = await self._outcome(item, first)
         finally:
