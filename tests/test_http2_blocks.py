@@ -16,7 +16,7 @@ from hpack.huffman_constants import REQUEST_CODES, REQUEST_CODES_LENGTH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hx.net.http2_blocks import RememberingDecoder, table_additions
+from hx.net.http2_blocks import GIVE_UP, RememberingDecoder, table_additions
 
 _HUFFMAN = HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH)
 
@@ -148,3 +148,37 @@ def test_a_block_of_many_fields_is_not_remembered() -> None:
     assert outcome(ours, block) == outcome(oracle, block)
     assert table_additions(block) is not None
     assert not ours._remembered
+
+
+def with_request_id(number: int) -> bytes:
+    """What a server adding a request id sends: a block unlike any before it."""
+    return (
+        integer(8, 7, 0x80)  # :status 200
+        + integer(0, 4, 0)
+        + string(b"x-request-id", False)
+        + string(b"%032x" % number, False)
+    )
+
+
+def test_a_connection_whose_blocks_never_come_again_stops_remembering() -> None:
+    oracle, ours = hpack.Decoder(), RememberingDecoder(65536, 4096)
+    for number in range(GIVE_UP):
+        assert outcome(ours, with_request_id(number)) == outcome(oracle, with_request_id(number))
+    assert not ours._remembered  # given up: nothing kept, nothing looked up
+    nginx_like = integer(8, 7, 0x80) + integer(54, 4, 0) + string(b"nginx", False)
+    for _ in range(3):
+        assert outcome(ours, nginx_like) == outcome(oracle, nginx_like)
+        assert state(ours) == state(oracle)
+    assert not ours._remembered
+
+
+def test_a_block_that_comes_again_keeps_the_connection_remembering() -> None:
+    """nginx's blocks change with the Date each second, and come again meanwhile."""
+    ours = RememberingDecoder(65536, 4096)
+    repeated = with_request_id(0)
+    for number in range(1, 3 * GIVE_UP):
+        ours.decode(with_request_id(number), raw=True)
+        if number % 16 == 0:
+            ours.decode(repeated, raw=True)  # a hit (after the first time)
+    ours.decode(repeated, raw=True)
+    assert repeated in ours._remembered
