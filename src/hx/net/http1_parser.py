@@ -230,7 +230,10 @@ class ChunkedDecoder:
         the trailers, no bytes after the end: nothing puts the next response in doubt."""
         self._remaining = 0  # data bytes left in the current chunk
         self._line = b""  # an incomplete size, chunk-end or trailer line
-        self._state = self._size_line
+        # The step for the next line: a plain function, called with self. (A bound
+        # method kept here would make every decoder a reference cycle, garbage for
+        # the collector to find after each chunked response.)
+        self._state: Callable[[ChunkedDecoder, bytes], None] = ChunkedDecoder._size_line
         self._trailer_bytes = 0
 
     def feed(self, data: bytes) -> list[bytes]:
@@ -243,12 +246,12 @@ class ChunkedDecoder:
                 self._remaining -= end - position
                 position = end
                 if not self._remaining:
-                    self._state = self._chunk_end
+                    self._state = ChunkedDecoder._chunk_end
                 continue
             newline = data.find(b"\n", position)
             line = self._line + data[position : len(data) if newline < 0 else newline]
             if len(line) > _MAX_CHUNK_LINE:
-                what = "trailer" if self._state == self._trailer_line else "chunk size"
+                what = "trailer" if self._state is ChunkedDecoder._trailer_line else "chunk size"
                 raise ProtocolError(f"{what} line too long")
             if newline < 0:
                 self._line = line
@@ -259,7 +262,7 @@ class ChunkedDecoder:
                 line = line[:-1]
             else:
                 self.clean = False  # a bare LF ends the line
-            self._state(line)
+            self._state(self, line)
         if self.done and position < len(data):
             self.clean = False
         return pieces
@@ -272,12 +275,12 @@ class ChunkedDecoder:
             self.clean = False  # "5 ;ext": RFC 9112 allows it, h11 and llhttp do not
         self._remaining = int(match.group(1), 16)
         if not self._remaining:
-            self._state = self._trailer_line
+            self._state = ChunkedDecoder._trailer_line
 
     def _chunk_end(self, line: bytes) -> None:
         if line:
             raise ProtocolError("chunk data longer than its size")
-        self._state = self._size_line
+        self._state = ChunkedDecoder._size_line
 
     def _trailer_line(self, line: bytes) -> None:
         if not line:
