@@ -88,8 +88,10 @@ def test_input_is_read_no_further_ahead_than_the_backlog() -> None:
     assert most_ahead <= 16
 
 
-def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> None:
-    # stop() as the signal handler calls it, 50 ms into a batch of slow requests.
+def stopped_batch(settings: Settings, count: int) -> list[Result]:
+    """``count`` slow requests run with ``settings``, stop()ped as the signal handler
+    stops them, 50 ms into the batch; every result is asserted interrupted."""
+
     async def scenario() -> list[Result]:
         transport = httpx.MockTransport(lambda request: httpx.Response(200))
         async with httpx.AsyncClient(transport=transport) as client:
@@ -100,14 +102,19 @@ def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> N
                 await asyncio.sleep(30)
                 return ok(spec)
 
-            batch = Batch(client, Settings(concurrency=2, backlog=8), fetcher)
+            batch = Batch(client, settings, fetcher)
             asyncio.get_running_loop().call_later(0.05, batch.stop, 0.0, "interrupted by test")
-            return [result async for result in batch.results(ItemSource(specs(20)))]
+            return [result async for result in batch.results(ItemSource(specs(count)))]
 
     results = asyncio.run(scenario())
-    # The backlog (8) bounds what was read: 2 on the wire, 6 waiting for a slot.
-    assert sorted(r.line for r in results) == list(range(1, 9))
     assert all(r.error is not None and r.error.kind == ErrorKind.INTERRUPTED for r in results)
+    return results
+
+
+def test_stop_cuts_requests_in_flight_and_reports_the_rest_as_interrupted() -> None:
+    results = stopped_batch(Settings(concurrency=2, backlog=8), 20)
+    # The backlog (8) bounds what was read: 2 on the wire, 6 read ahead.
+    assert sorted(r.line for r in results) == list(range(1, 9))
     messages = [r.error.message for r in results if r.error]
     assert messages.count("interrupted by test while the request was running") == 2
     assert messages.count("interrupted by test before the request started") == 6
@@ -153,22 +160,7 @@ def test_a_request_waiting_for_its_host_leaves_the_wire_to_other_hosts() -> None
 def test_stop_reports_requests_waiting_for_their_host_as_not_started() -> None:
     # Three hosts, one request each at a time: lines 1-3 go out, and the backlog (8)
     # fills with requests waiting for their host.
-    async def scenario() -> list[Result]:
-        transport = httpx.MockTransport(lambda request: httpx.Response(200))
-        async with httpx.AsyncClient(transport=transport) as client:
-
-            async def fetcher(
-                client: httpx.AsyncClient, spec: RequestSpec, settings: Settings
-            ) -> Result:
-                await asyncio.sleep(30)
-                return ok(spec)
-
-            settings = Settings(concurrency=4, per_host=1, backlog=8)
-            batch = Batch(client, settings, fetcher)
-            asyncio.get_running_loop().call_later(0.05, batch.stop, 0.0, "interrupted by test")
-            return [result async for result in batch.results(ItemSource(specs(20)))]
-
-    results = asyncio.run(scenario())
+    results = stopped_batch(Settings(concurrency=4, per_host=1, backlog=8), 20)
     assert sorted(r.line for r in results) == list(range(1, 9))
     messages = [r.error.message for r in results if r.error]
     assert messages.count("interrupted by test while the request was running") == 3
