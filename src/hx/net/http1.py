@@ -545,6 +545,7 @@ class _Connection(PooledConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self._end_of_stream(exc)
+        self._reader.detach()  # no byte comes after this
         self._writing_paused = False
         self._wake()
 

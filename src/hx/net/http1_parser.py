@@ -297,6 +297,10 @@ class ChunkedDecoder:
             self.clean = False
 
 
+def _nowhere(data: bytes) -> None:
+    """Where a detached reader would put body bytes (none come)."""
+
+
 class ResponseReader:
     """The response to one request after another, from a connection's bytes as they arrive.
 
@@ -318,6 +322,12 @@ class ResponseReader:
         """Body bytes received."""
         self._remaining: int | None = None  # Content-Length bytes still to come
         self._chunks: ChunkedDecoder | None = None
+
+    def detach(self) -> None:
+        """No more bytes will come (the connection is gone): let go of ``on_data``, the
+        connection's, so that the connection and its reader are no reference cycle
+        left for the collector (a run at -c 1000 closes a thousand)."""
+        self._on_data = _nowhere
 
     def start(self, method: bytes) -> None:
         """Expect the response to a ``method`` request."""

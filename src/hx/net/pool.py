@@ -193,6 +193,7 @@ class PooledConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None  # (it holds this protocol: no cycle left for the collector)
         if not self.lost.done():
             self.lost.set_result(None)
 
