@@ -157,6 +157,21 @@ def test_a_request_waiting_for_its_host_leaves_the_wire_to_other_hosts() -> None
     assert finished == [3, 1, 2]
 
 
+def test_items_that_send_nothing_do_not_wait_for_a_slot() -> None:
+    """A bad line's record comes out while the only slot is busy with a slow request."""
+
+    async def fetcher(client: httpx.AsyncClient, spec: RequestSpec, settings: Settings) -> Result:
+        await asyncio.sleep(0.3)
+        return ok(spec)
+
+    items: list[InputItem] = [
+        RequestSpec(line=1, url="http://a.example/1"),
+        BadLine(line=2, message="line 2: not a URL"),
+    ]
+    results = run_batch(Settings(concurrency=1), fetcher, items)
+    assert [r.line for r in results] == [2, 1]
+
+
 def test_stop_reports_requests_waiting_for_their_host_as_not_started() -> None:
     # Three hosts, one request each at a time: lines 1-3 go out, and the backlog (8)
     # fills with requests waiting for their host.

@@ -2,7 +2,9 @@
 
 A dispatcher reads input items one at a time while fewer than ``backlog``
 are unfinished (read, running, or their result not yet handed over). An
-item becomes a task only when one of ``concurrency`` slots is free, and the
+item that sends nothing (a bad line, one the journal has) is answered as it
+is read; a request becomes a task only when one of ``concurrency`` slots is
+free, and the
 task starts holding that slot (:class:`_FirstSlot`); each attempt holds a
 slot only while it is on the wire. So memory is flat for any input length, a
 task waiting for a paused host or backing off before a retry holds no slot,
@@ -74,7 +76,8 @@ class _Host:
 class _FirstSlot:
     """The concurrency slot a task was started with: its first attempt's, so that
     attempt goes out without waiting. Given back if the task has to wait first (a
-    paused or busy host) or ends without sending; later attempts take their own."""
+    paused or busy host) or ends without sending (declined since it was read);
+    later attempts take their own."""
 
     __slots__ = ("_slots", "_held")
 
@@ -120,8 +123,8 @@ class Batch:
         self._journal = journal
         self._slots = Slots(settings.concurrency, on_free=self._start_read_items)
         self._admitted = Slots(settings.effective_backlog)
-        self._read: deque[tuple[int, InputItem]] = deque()
-        """Items read (and admitted) whose task has not started: ``(seq, item)``."""
+        self._read: deque[tuple[int, RequestSpec]] = deque()
+        """Requests read (and admitted) whose task has not started: ``(seq, spec)``."""
         self._closed = False
         """The consumer is gone (``results`` ended): nothing more is read or started."""
         self._rate = RateLimiter(settings.rate) if settings.rate else None
@@ -230,8 +233,8 @@ class Batch:
         while self._tasks:  # (a task that ends may start one for an item read)
             await asyncio.wait(set(self._tasks))
         while self._read:  # stopped before they started
-            seq, item = self._read.popleft()
-            await self._emit(seq, self._unstarted(item))
+            seq, spec = self._read.popleft()
+            await self._emit(seq, self._unstarted(spec))
         for item in source.drain():
             await self._emit(self._take_seq(), self._unstarted(item))
         await self._out.put(None)
@@ -244,8 +247,25 @@ class Batch:
                 return
             if self._closed:
                 return
-            self._read.append((self._take_seq(), item))
-            self._start_read_items()
+            # What sends nothing is answered here, without waiting for a slot.
+            seq = self._take_seq()
+            if isinstance(item, BadLine):
+                await self._emit(seq, bad_line_result(item))
+            elif (known := self._answer_without_sending(item)) is not None:
+                await self._emit(seq, known)
+            else:
+                self._read.append((seq, item))
+                self._start_read_items()
+
+    def _answer_without_sending(self, spec: RequestSpec) -> Result | None:
+        """The journal's record of ``spec`` from an earlier run, or not_started after
+        start_no_more(); None if it is to be sent."""
+        previous = self._journal.previous(spec) if self._journal else None
+        if previous is not None:
+            return previous
+        if self._declined is not None:
+            return self._unstarted(spec)
+        return None
 
     def _start_read_items(self) -> None:
         """Start a task for each item read while a slot is free; it starts holding it."""
@@ -272,7 +292,7 @@ class Batch:
     async def _emit(self, seq: int, result: Result, journal: RequestSpec | None = None) -> None:
         await self._out.put((seq, result, journal))
 
-    async def _complete(self, seq: int, item: InputItem, first: _FirstSlot) -> None:
+    async def _complete(self, seq: int, item: RequestSpec, first: _FirstSlot) -> None:
         try:
             result, journal = await self._outcome(item, first)
         finally:
@@ -280,15 +300,10 @@ class Batch:
         await self._emit(seq, result, journal)
 
     async def _outcome(
-        self, item: InputItem, first: _FirstSlot
+        self, item: RequestSpec, first: _FirstSlot
     ) -> tuple[Result, RequestSpec | None]:
         """``item``'s result, and the spec to journal once it is handed over (if any)."""
-        if isinstance(item, BadLine):
-            return bad_line_result(item), None
-        previous = self._journal.previous(item) if self._journal else None
-        if previous is not None:
-            return previous, None
-        if self._declined is not None:
+        if self._declined is not None:  # start_no_more() since it was read
             return self._unstarted(item), None
         started_at = time.time()
         started = time.monotonic()
