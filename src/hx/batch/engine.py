@@ -4,13 +4,13 @@ A dispatcher reads input items one at a time while fewer than ``backlog``
 are unfinished (read, running, or their result not yet handed over). An
 item that sends nothing (a bad line, one the journal has) is answered as it
 is read; a request becomes a task only when one of ``concurrency`` slots is
-free, and the
-task starts holding that slot (:class:`_FirstSlot`); each attempt holds a
-slot only while it is on the wire. So memory is flat for any input length, a
-task waiting for a paused host or backing off before a retry holds no slot,
-and other hosts keep being served. Items read ahead wait as items, not as
-tasks waiting for a slot: each such wait was one more wake-up per request,
-and hundreds of waiting tasks a larger working set (6% of hx's CPU at ``-c 20``).
+free, and the task starts holding that slot (:class:`_FirstSlot`); each
+attempt holds a slot only while it is on the wire. So memory is flat for
+any input length, a task waiting for a paused host or backing off before a
+retry holds no slot, and other hosts keep being served. Items read ahead
+wait as items, not as tasks waiting for a slot: each such wait was one more
+wake-up per request, and hundreds of waiting tasks a larger working set (6%
+of hx's CPU at ``-c 20``).
 
 Every item that was read yields exactly one result, including items cut
 short by :meth:`Batch.stop`. After :meth:`Batch.start_no_more` every item not
@@ -268,11 +268,11 @@ class Batch:
         return None
 
     def _start_read_items(self) -> None:
-        """Start a task for each item read while a slot is free; it starts holding it."""
+        """Start a task for each request read while a slot is free; it starts holding it."""
         while self._read and not self.stopping and not self._closed and self._slots.try_acquire():
-            seq, item = self._read.popleft()
+            seq, spec = self._read.popleft()
             first = _FirstSlot(self._slots)
-            task = asyncio.create_task(self._complete(seq, item, first))
+            task = asyncio.create_task(self._complete(seq, spec, first))
             self._tasks.add(task)
             # Also for a task cancelled before its first step, which never ran the
             # code that gives its slot back.
@@ -292,24 +292,24 @@ class Batch:
     async def _emit(self, seq: int, result: Result, journal: RequestSpec | None = None) -> None:
         await self._out.put((seq, result, journal))
 
-    async def _complete(self, seq: int, item: RequestSpec, first: _FirstSlot) -> None:
+    async def _complete(self, seq: int, spec: RequestSpec, first: _FirstSlot) -> None:
         try:
-            result, journal = await self._outcome(item, first)
+            result, journal = await self._outcome(spec, first)
         finally:
             first.give_back()
         await self._emit(seq, result, journal)
 
     async def _outcome(
-        self, item: RequestSpec, first: _FirstSlot
+        self, spec: RequestSpec, first: _FirstSlot
     ) -> tuple[Result, RequestSpec | None]:
-        """``item``'s result, and the spec to journal once it is handed over (if any)."""
+        """``spec``'s result, and the spec to journal once it is handed over (if any)."""
         if self._declined is not None:  # start_no_more() since it was read
-            return self._unstarted(item), None
+            return self._unstarted(spec), None
         started_at = time.time()
         started = time.monotonic()
-        result = await self._run(item, first)
+        result = await self._run(spec, first)
         result.stamp(rfc3339(started_at), (time.monotonic() - started) * 1000)
-        return result, None if _interrupted(result) else item
+        return result, None if _interrupted(result) else spec
 
     def _unstarted(self, item: InputItem) -> Result:
         if isinstance(item, BadLine):

@@ -47,8 +47,7 @@ class Slots:
 
     async def acquire(self) -> None:
         """Take a slot, waiting in turn for one if none is free."""
-        if self._free and not self._waiters:
-            self._free -= 1
+        if self.try_acquire():
             return
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)

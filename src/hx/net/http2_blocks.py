@@ -28,9 +28,10 @@ MAX_REMEMBERED = 64
 GIVE_UP = 128
 """Blocks missed in a row after which a connection stops remembering: a server that
 puts a new value in every head (a request id) sends no block twice, and walking and
-keeping each for nothing cost 2.5% of hx's CPU per request (20,000 GETs over TLS +
-HTTP/2 from nginx adding X-Request-Id, interleaved medians of 8: 4.11 s against 4.01
-without remembering). nginx's Date makes a new block once a second, then hits."""
+keeping each for nothing cost 2.5-5% of hx's CPU per request (10,000 GETs over TLS +
+HTTP/2 at -c 20 from nginx adding X-Request-Id, interleaved medians of 6: 4.16 s
+before this limit, 3.95 s with it). nginx's Date makes a new block once a second,
+then hits."""
 
 MAX_HEADER_LIST = 4096
 """Larger header lists (RFC 7541 4.1 sizes: 32 bytes a field and more) are decoded each
